@@ -1,0 +1,161 @@
+#include "cli.hpp"
+
+#include <mlake/util/error.hpp>
+#include <mlake/util/interrupt.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include "output.hpp"
+
+namespace mlake::cli {
+
+const std::vector<Command>&
+commands()
+{
+  static const std::vector<Command> table = {
+      {"init", "Create a lake in a folder", setup_init, Needs::nothing},
+      {"add",
+       "Record files and folders as new versions",
+       setup_add,
+       Needs::lake},
+      {"status",
+       "Show tracked paths that differ from mlake.lock",
+       setup_status,
+       Needs::lake},
+      {"checkout",
+       "Put tracked content back into the workspace",
+       setup_checkout,
+       Needs::lake},
+      {"log", "Show lineage nodes, newest first", setup_log, Needs::lake},
+      {"show",
+       "Show an artifact, a version or a node",
+       setup_show,
+       Needs::lake},
+      {"list", "List the artifacts", setup_list, Needs::lake},
+      {"annotate",
+       "Change an artifact's metadata",
+       setup_annotate,
+       Needs::lake},
+      {"fsck",
+       "Verify every object, node and reference",
+       setup_fsck,
+       Needs::lake},
+      {"gc", "Remove objects no node refers to", setup_gc, Needs::lake},
+      {"reindex",
+       "Rebuild the index from the nodes",
+       setup_reindex,
+       Needs::lake},
+  };
+  return table;
+}
+
+namespace {
+
+void
+on_signal(int sig)
+{
+  // The first signal asks the work to stop at a safe point; a second one
+  // is not waited on.
+  if (util::interrupt_requested()) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  util::request_interrupt();
+}
+
+void
+install_signal_handlers()
+{
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGHUP, &action, nullptr);
+}
+
+void
+print_error(const std::string& message, const std::string& hint)
+{
+  std::cerr << "mlake: error: " << message << "\n";
+  if (!hint.empty()) {
+    std::cerr << "hint: " << hint << "\n";
+  }
+}
+
+} // namespace
+
+int
+run(int argc, char** argv)
+{
+  install_signal_handlers();
+  CLI::App app{"mlake: version the data, code and models of an ML project, "
+               "and the lineage that connects them",
+               "mlake"};
+  app.set_version_flag("--version", "mlake " MLAKE_VERSION);
+  app.footer("Run 'mlake COMMAND --help' or 'man mlake-COMMAND' for more.");
+  Globals globals;
+  app.add_option("-C", globals.chdir, "Run as if mlake was started in DIR")
+      ->type_name("DIR");
+  app.add_flag("-q,--quiet", globals.quiet, "Print nothing but errors");
+  app.add_flag(
+      "--no-progress", globals.no_progress, "Never draw a progress bar");
+  app.add_flag("--json", globals.json, "Print JSON for scripts");
+  app.require_subcommand(1);
+
+  struct Entry
+  {
+    CLI::App* app;
+    const Command* command;
+    Runner runner;
+  };
+  std::vector<Entry> entries;
+  for (const auto& command : commands()) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->fallthrough();
+    entries.push_back({sub, &command, command.setup(*sub)});
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // CLI11 uses 100 and up for usage errors; mlake's code for them is 2.
+    return code == 0 ? 0 : int(Exit::usage);
+  }
+
+  try {
+    if (!globals.chdir.empty() && ::chdir(globals.chdir.c_str()) != 0) {
+      throw Error(Exit::usage,
+                  "cannot change to " + quote(globals.chdir) + ": " +
+                      std::strerror(errno));
+    }
+    auto progress = make_progress(!globals.quiet && !globals.no_progress);
+    Context context{globals, fs::current_path(), std::nullopt, *progress};
+    for (auto& entry : entries) {
+      if (!entry.app->parsed()) {
+        continue;
+      }
+      if (entry.command->needs == Needs::lake) {
+        context.lake.emplace(lake::Lake::open(context.cwd));
+      }
+      return entry.runner(context);
+    }
+    return int(Exit::usage);
+  } catch (const Error& e) {
+    print_error(e.what(), e.hint());
+    return int(e.code());
+  } catch (const std::exception& e) {
+    print_error(std::string("internal error: ") + e.what(),
+                "this is a bug in mlake; please report it");
+    return 70;
+  }
+}
+
+} // namespace mlake::cli

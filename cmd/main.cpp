@@ -1,0 +1,7 @@
+#include "cli.hpp"
+
+int
+main(int argc, char** argv)
+{
+  return mlake::cli::run(argc, argv);
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+// Printing for people: sizes, times, ids, and the progress bar.
+
+#include <mlake/util/json.hpp>
+#include <mlake/util/progress.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mlake::cli {
+
+// 1.2 KiB, 3.4 GiB.
+std::string human_size(std::uint64_t bytes);
+// An id or hash shortened for people, as git does.
+std::string short_id(const std::string& id);
+// "2026-11-27 13:14:04 UTC" from an RFC 3339 time.
+std::string human_time(const std::string& rfc3339);
+// "-" for an empty string.
+std::string or_dash(const std::string& text);
+// Pad `text` with spaces to `width` display columns (UTF-8 aware).
+std::string pad(const std::string& text, std::size_t width);
+std::size_t display_width(const std::string& text);
+
+// Print a node document (as lake::log makes them) the way git log does.
+void print_node_text(const json& node);
+
+// Print a JSON document for scripts: indented, one trailing newline.
+void print_json(const json& doc);
+
+// A progress bar on stderr when it is a terminal; nothing otherwise.
+std::unique_ptr<util::Progress> make_progress(bool enabled);
+
+} // namespace mlake::cli

@@ -1,0 +1,135 @@
+#include <mlake/lake/query.hpp>
+
+#include <iostream>
+
+#include "cli.hpp"
+#include "output.hpp"
+
+namespace mlake::cli {
+
+namespace {
+
+std::string
+join(const json& list)
+{
+  std::string out;
+  for (const auto& item : list) {
+    out += (out.empty() ? "" : ", ") + item.get<std::string>();
+  }
+  return out;
+}
+
+void
+print_artifact(const json& a)
+{
+  auto field = [&](const char* label, const std::string& value) {
+    std::cout << pad(label, 13) << or_dash(value) << "\n";
+  };
+  field("artifact", a["name"]);
+  field("kind", a["kind"]);
+  field("path", a["path"]);
+  field("description", a["description"]);
+  field("owner", a["owner"]);
+  field("security", a["security"]);
+  field("tags", join(a["tags"]));
+  field("created",
+        human_time(a["created"]) + " by node " +
+            short_id(a["created_by"].get<std::string>()));
+  std::cout << "\nversions (" << a["versions"].get<int>() << ")\n";
+  for (const auto& v : a["history"]) {
+    std::cout << "  @" << pad(std::to_string(v["version"].get<int>()), 4)
+              << short_id(v["hash"]) << "  " << pad(human_size(v["size"]), 10)
+              << human_time(v["time"]) << "  "
+              << v["user"]["name"].get<std::string>() << ": "
+              << v["message"].get<std::string>() << "\n";
+  }
+  if (!a["metadata_history"].empty()) {
+    std::cout << "\nmetadata changes\n";
+    for (const auto& c : a["metadata_history"]) {
+      std::cout << "  " << human_time(c["time"]) << "  "
+                << c["field"].get<std::string>() << " = "
+                << c["value"].get<std::string>() << "  ("
+                << c["user"].get<std::string>() << ": "
+                << c["message"].get<std::string>() << ")\n";
+    }
+  }
+}
+
+void
+print_version(const json& v)
+{
+  const json& what = v["what"];
+  std::cout << v["artifact"].get<std::string>() << "@"
+            << v["version"].get<int>() << "  (version "
+            << v["version"].get<int>() << " of " << v["versions"].get<int>()
+            << ")\n\n";
+  std::string shape =
+      what["kind"].get<std::string>() + ", " + what["type"].get<std::string>();
+  if (what["type"] == "dir") {
+    shape +=
+        " of " + std::to_string(what["files"].get<std::uint64_t>()) + " files";
+  }
+  std::cout << "What   " << shape << ", " << human_size(what["size"])
+            << "\n       sha256 " << what["hash"].get<std::string>()
+            << (what["stored"].get<bool>() ? ""
+                                           : "  (content not in this lake)")
+            << "\n       security " << what["security"].get<std::string>()
+            << ", owner " << or_dash(what["owner"]) << ", tags "
+            << or_dash(join(what["tags"])) << "\n";
+  if (!what["description"].get<std::string>().empty()) {
+    std::cout << "       " << what["description"].get<std::string>() << "\n";
+  }
+  std::cout << "Who    " << v["who"]["name"].get<std::string>() << " <"
+            << v["who"]["email"].get<std::string>() << ">\n";
+  std::cout << "Where  " << v["where"]["path"].get<std::string>()
+            << "  on host " << or_dash(v["where"]["host"]) << "\n";
+  std::cout << "When   " << human_time(v["when"]) << "\n";
+  std::cout << "Why    " << v["why"].get<std::string>() << "\n";
+  const json& how = v["how"];
+  std::cout << "How    " << how["kind"].get<std::string>() << ", node "
+            << short_id(how["node"]) << "\n";
+  if (how.contains("command")) {
+    std::cout << "       command " << how["command"].dump() << "\n";
+  }
+  for (const auto& input : how["inputs"]) {
+    std::cout << "       input " << input["artifact"].get<std::string>() << " ("
+              << short_id(input["hash"]) << ")\n";
+  }
+}
+
+} // namespace
+
+Runner
+setup_show(CLI::App& app)
+{
+  auto ref = std::make_shared<std::string>();
+  app.add_option("REF", *ref, "NAME, NAME@VERSION, a path, or a node id")
+      ->required();
+  return [ref](Context& ctx) {
+    json doc = lake::show(*ctx.lake, *ref, ctx.cwd);
+    if (ctx.globals.json) {
+      print_json(doc);
+      return 0;
+    }
+    const std::string type = doc["type"];
+    if (type == "artifact") {
+      print_artifact(doc);
+    } else if (type == "version") {
+      print_version(doc);
+    } else {
+      print_node_text(doc);
+      std::cout << "\nparents   ";
+      for (const auto& p : doc["parents"]) {
+        std::cout << short_id(p) << " ";
+      }
+      std::cout << "\nchildren  ";
+      for (const auto& c : doc["children"]) {
+        std::cout << short_id(c) << " ";
+      }
+      std::cout << "\n";
+    }
+    return 0;
+  };
+}
+
+} // namespace mlake::cli

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <mlake/store/materialize.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace mlake::lake {
+
+namespace fs = std::filesystem;
+
+struct Identity
+{
+  std::string name;
+  std::string email;
+};
+
+// `.mlake/config.yaml`.
+struct Config
+{
+  Identity user;
+  store::LinkMode link = store::LinkMode::copy;
+
+  // Read and validate the file; throws Error(Exit::usage) naming the file,
+  // the line and the problem when it is malformed or names an unknown key.
+  static Config load(const fs::path& path);
+  // Write atomically.
+  void save(const fs::path& path) const;
+};
+
+// Who is making a change: MLAKE_USER_NAME / MLAKE_USER_EMAIL when set, else
+// `fallback` (the lake's config).
+Identity current_identity(const Identity& fallback);
+
+// Who a new lake belongs to: MLAKE_USER_NAME / MLAKE_USER_EMAIL, else git's
+// user.name / user.email (of the repository around `dir`, then global),
+// else the login name at the host name.
+Identity discover_identity(const fs::path& dir);
+
+std::string host_name();
+
+} // namespace mlake::lake

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <mlake/util/progress.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlake::lake {
+
+class Lake;
+
+struct Fault
+{
+  std::string kind;   // "object", "node", "tree", "parent", "reference", ...
+  std::string target; // the object hash, node id or path at fault
+  std::string message;
+};
+
+struct FsckReport
+{
+  std::uint64_t objects = 0;
+  std::uint64_t nodes = 0;
+  std::uint64_t bytes = 0;
+  std::vector<Fault> faults;      // any makes the lake unsound (exit 13)
+  std::uint64_t unreferenced = 0; // objects no node names: gc removes them
+  std::uint64_t temporary = 0;    // leftovers of interrupted writes
+  std::vector<std::string> heads;
+};
+
+// Check everything: re-hash every object; check every node's id against its
+// bytes, its shape, and that its parents exist; check that every object a
+// node names (and every blob its trees name) exists; check that the index
+// holds every node and nothing else.
+FsckReport fsck(Lake& lake, util::Progress& progress = util::no_progress());
+
+struct GcReport
+{
+  std::vector<std::string> removed; // object hashes (or would be, dry run)
+  std::uint64_t bytes = 0;
+  std::uint64_t temporary = 0;
+  bool dry_run = false;
+};
+
+// Remove objects no node refers to, and temporary files left by
+// interrupted work. Takes the lock, so it never races a writer.
+GcReport
+gc(Lake& lake, bool dry_run, util::Progress& progress = util::no_progress());
+
+} // namespace mlake::lake

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <mlake/util/fs.hpp>
+#include <mlake/util/progress.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mlake::store {
+
+namespace fs = std::filesystem;
+
+struct StoredObject
+{
+  std::string hash;
+  std::uint64_t size = 0;
+  bool added = false; // false when the store already had this content
+};
+
+// The content-addressed object store under `.mlake/objects/`: blobs (file
+// bytes) and trees (canonical JSON), each named by the SHA-256 of its bytes,
+// read-only once written. Writes go through `.mlake/tmp/` and a rename, so a
+// name never holds partial content. Writes do not sync: the caller makes
+// them durable in one batch (sync_filesystem) before it records a node that
+// refers to them.
+class ObjectStore
+{
+public:
+  // `lake_dir` is the `.mlake` directory.
+  explicit ObjectStore(const fs::path& lake_dir);
+
+  fs::path path_of(std::string_view hash) const;
+  bool contains(std::string_view hash) const;
+
+  // Copy the regular file at `source` into the store, hashing while copying
+  // (the file is read once). Reports copied bytes to `progress`.
+  StoredObject put_file(const fs::path& source,
+                        util::Progress& progress = util::no_progress()) const;
+  // Store `bytes` (a tree, say); returns its hash.
+  std::string put_bytes(std::string_view bytes) const;
+
+  // The whole content of an object; nullopt when the store lacks it.
+  std::optional<std::string> read(std::string_view hash) const;
+
+  // Re-hash the object's content; nullopt when it is missing, else whether
+  // the content matches the name.
+  std::optional<bool> verify(std::string_view hash) const;
+
+  // Every object name in the store, in no particular order. Names that are
+  // not 64 hex digits are reported to `on_stray` when given.
+  void
+  for_each(const std::function<void(const std::string&)>& fn,
+           const std::function<void(const fs::path&)>& on_stray = {}) const;
+
+  // Remove an object; returns its size, or nullopt if it was not there.
+  std::optional<std::uint64_t> remove(std::string_view hash) const;
+
+  const fs::path&
+  tmp_dir() const noexcept
+  {
+    return m_tmp;
+  }
+  const fs::path&
+  objects_dir() const noexcept
+  {
+    return m_objects;
+  }
+
+private:
+  void publish(util::AtomicFile& file, const std::string& hash) const;
+
+  fs::path m_objects;
+  fs::path m_tmp;
+};
+
+// Hash the file at `path` without storing it.
+std::string hash_file(const fs::path& path);
+
+} // namespace mlake::store

@@ -1,0 +1,765 @@
+#include <mlake/index/index.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/time.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <map>
+
+#include "schema.hpp"
+
+namespace mlake::index {
+
+namespace {
+
+template <typename F>
+auto
+guard(const fs::path& path, F&& fn) -> decltype(fn())
+{
+  try {
+    return fn();
+  } catch (const SQLite::Exception& e) {
+    throw Error(Exit::integrity,
+                "index " + quote(path.string()) + ": " + e.what(),
+                "run 'mlake reindex' to rebuild it from the nodes");
+  }
+}
+
+std::string
+normal_time(const json& node, const char* which)
+{
+  util::Micros t = 0;
+  util::parse_rfc3339(node["time"][which].get<std::string>(), t);
+  return util::format_rfc3339(t);
+}
+
+std::string
+string_field(const json& node, const char* key)
+{
+  auto it = node.find(key);
+  return it != node.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+NodeRow
+read_node_row(SQLite::Statement& q)
+{
+  NodeRow row;
+  row.id = q.getColumn(0).getString();
+  row.kind = q.getColumn(1).getString();
+  row.message = q.getColumn(2).getString();
+  row.user_name = q.getColumn(3).getString();
+  row.user_email = q.getColumn(4).getString();
+  row.host = q.getColumn(5).getString();
+  row.time_start = q.getColumn(6).getString();
+  row.time_end = q.getColumn(7).getString();
+  return row;
+}
+
+constexpr const char* node_columns =
+    "n.id, n.kind, n.message, n.user_name, n.user_email, n.host, "
+    "n.time_start, n.time_end";
+
+} // namespace
+
+// Statements are prepared once per connection: a reindex of 100,000 nodes
+// runs each of them hundreds of thousands of times.
+struct Index::Statements
+{
+  std::map<const char*, std::unique_ptr<SQLite::Statement>> prepared;
+};
+
+SQLite::Statement&
+Index::stmt(const char* sql)
+{
+  auto& slot = m_statements->prepared[sql];
+  if (!slot) {
+    slot = std::make_unique<SQLite::Statement>(*m_db, sql);
+  } else {
+    slot->reset();
+    slot->clearBindings();
+  }
+  return *slot;
+}
+
+std::string
+ArtifactRow::field(const std::string& key, const std::string& fallback) const
+{
+  auto it = fields.find(key);
+  return it != fields.end() ? it->second : fallback;
+}
+
+Index::Index(const fs::path& db_path)
+    : m_statements(std::make_unique<Statements>()), m_path(db_path)
+{
+  guard(m_path, [&] {
+    m_db = std::make_unique<SQLite::Database>(
+        db_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    m_db->setBusyTimeout(10000);
+    // The index is rebuildable from the nodes, so it need not be synced on
+    // every commit; WAL lets readers go on while a writer works.
+    m_db->exec("PRAGMA journal_mode=WAL");
+    m_db->exec("PRAGMA synchronous=NORMAL");
+    m_db->exec("PRAGMA foreign_keys=OFF");
+    migrate();
+  });
+}
+
+Index::~Index()
+{
+  // Statements must be finalised before their database is closed.
+  m_statements.reset();
+}
+
+void
+Index::migrate()
+{
+  m_db->exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, "
+             "value TEXT NOT NULL) WITHOUT ROWID");
+  int current = 0;
+  if (auto v = meta("schema_version")) {
+    current = std::stoi(*v);
+  }
+  const auto& steps = migrations();
+  if (current > steps.back().version) {
+    throw Error(Exit::integrity,
+                "the index was written by a newer mlake (schema " +
+                    std::to_string(current) + ")",
+                "upgrade mlake, or delete .mlake/index.db and run 'mlake "
+                "reindex'");
+  }
+  for (const auto& step : steps) {
+    if (step.version <= current) {
+      continue;
+    }
+    SQLite::Transaction tx(*m_db);
+    m_db->exec(step.sql);
+    set_meta("schema_version", std::to_string(step.version));
+    tx.commit();
+    m_needs_reprojection = m_needs_reprojection || step.reproject;
+  }
+}
+
+void
+Index::transaction(const std::function<void()>& fn)
+{
+  guard(m_path, [&] {
+    // IMMEDIATE takes the write lock up front: a deferred transaction that
+    // reads and then writes can fail when another writer got in between.
+    SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    fn();
+    tx.commit();
+  });
+  m_needs_reprojection = false;
+}
+
+std::optional<std::string>
+Index::meta(const std::string& key)
+{
+  return guard(m_path, [&]() -> std::optional<std::string> {
+    auto& q = stmt("SELECT value FROM meta WHERE key = ?");
+    q.bind(1, key);
+    if (q.executeStep()) {
+      return q.getColumn(0).getString();
+    }
+    return std::nullopt;
+  });
+}
+
+void
+Index::set_meta(const std::string& key, const std::string& value)
+{
+  guard(m_path, [&] {
+    auto& q = stmt("INSERT INTO meta(key, value) VALUES(?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    q.bind(1, key);
+    q.bind(2, value);
+    q.exec();
+  });
+}
+
+void
+Index::clear_projection()
+{
+  guard(m_path, [&] {
+    for (const char* table : {"nodes",
+                              "node_parents",
+                              "node_io",
+                              "artifacts",
+                              "versions",
+                              "annotations",
+                              "artifact_fields",
+                              "artifact_tags",
+                              "users"}) {
+      m_db->exec(std::string("DELETE FROM ") + table);
+    }
+  });
+}
+
+void
+Index::apply(const std::string& id, const json& node)
+{
+  guard(m_path, [&] {
+    auto& exists = stmt("SELECT 1 FROM nodes WHERE id = ?");
+    exists.bind(1, id);
+    if (exists.executeStep()) {
+      return;
+    }
+    const std::string time_end = normal_time(node, "end");
+    const json& user = node["user"];
+    {
+      auto& q = stmt("INSERT INTO nodes(id, kind, message, user_name, "
+                     "user_email, host, time_start, time_end, command, "
+                     "exit_code, mode, study, analysis, task) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, id);
+      q.bind(2, node["kind"].get<std::string>());
+      q.bind(3, node["message"].get<std::string>());
+      q.bind(4, string_field(user, "name"));
+      q.bind(5, string_field(user, "email"));
+      q.bind(6, string_field(node, "host"));
+      q.bind(7, normal_time(node, "start"));
+      q.bind(8, time_end);
+      if (node.contains("command")) {
+        q.bind(9, node["command"].dump());
+      }
+      if (node.contains("exit_code") && node["exit_code"].is_number_integer()) {
+        q.bind(10, node["exit_code"].get<int>());
+      }
+      for (auto [column, key] : {std::pair{11, "mode"},
+                                 std::pair{12, "study"},
+                                 std::pair{13, "analysis"},
+                                 std::pair{14, "task"}}) {
+        std::string value = string_field(node, key);
+        if (!value.empty()) {
+          q.bind(column, value);
+        }
+      }
+      q.exec();
+    }
+    for (const auto& parent : node["parents"]) {
+      auto& q = stmt("INSERT OR IGNORE INTO node_parents(node, parent) "
+                     "VALUES(?, ?)");
+      q.bind(1, id);
+      q.bind(2, parent.get<std::string>());
+      q.exec();
+    }
+    {
+      auto& q = stmt("INSERT OR IGNORE INTO users(name, email) VALUES(?, ?)");
+      q.bind(1, string_field(user, "name"));
+      q.bind(2, string_field(user, "email"));
+      q.exec();
+    }
+
+    auto touch_artifact = [&](const std::string& name) {
+      auto& q = stmt("INSERT INTO artifacts(name, created, created_node) "
+                     "VALUES(?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                     "created = excluded.created, "
+                     "created_node = excluded.created_node "
+                     "WHERE (excluded.created, excluded.created_node) < "
+                     "(artifacts.created, artifacts.created_node)");
+      q.bind(1, name);
+      q.bind(2, time_end);
+      q.bind(3, id);
+      q.exec();
+    };
+    auto set_field = [&](const std::string& artifact,
+                         const std::string& field,
+                         const std::string& value) {
+      auto& q = stmt("INSERT INTO artifact_fields(artifact, field, value, "
+                     "time, node) VALUES(?, ?, ?, ?, ?) "
+                     "ON CONFLICT(artifact, field) DO UPDATE SET "
+                     "value = excluded.value, time = excluded.time, "
+                     "node = excluded.node "
+                     "WHERE (excluded.time, excluded.node) > "
+                     "(artifact_fields.time, artifact_fields.node)");
+      q.bind(1, artifact);
+      q.bind(2, field);
+      q.bind(3, value);
+      q.bind(4, time_end);
+      q.bind(5, id);
+      q.exec();
+    };
+    auto record_annotation = [&](const std::string& artifact,
+                                 const std::string& field,
+                                 const std::string& value) {
+      auto& q = stmt("INSERT OR IGNORE INTO annotations(node, artifact, "
+                     "field, value, time) VALUES(?, ?, ?, ?, ?)");
+      q.bind(1, id);
+      q.bind(2, artifact);
+      q.bind(3, field);
+      q.bind(4, value);
+      q.bind(5, time_end);
+      q.exec();
+    };
+
+    for (auto [key, direction] :
+         {std::pair{"inputs", "in"}, std::pair{"outputs", "out"}}) {
+      int seq = 0;
+      for (const auto& item : node[key]) {
+        const std::string artifact = item["artifact"];
+        const std::string hash = item["hash"];
+        const std::string type = item["type"];
+        const std::string path = item["path"];
+        const auto size = item.value("size", std::uint64_t{0});
+        auto& q = stmt("INSERT INTO node_io(node, direction, seq, artifact, "
+                       "hash, role, type, size, path) "
+                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        q.bind(1, id);
+        q.bind(2, direction);
+        q.bind(3, seq++);
+        q.bind(4, artifact);
+        q.bind(5, hash);
+        q.bind(
+            6,
+            item.value("role",
+                       std::string(key == std::string("inputs") ? "input"
+                                                                : "output")));
+        q.bind(7, type);
+        q.bind(8, static_cast<int64_t>(size));
+        q.bind(9, path);
+        q.exec();
+        touch_artifact(artifact);
+        if (std::string(direction) == "out") {
+          auto& v = stmt("INSERT OR IGNORE INTO versions(artifact, node, "
+                         "hash, type, size, files, path, time) "
+                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+          v.bind(1, artifact);
+          v.bind(2, id);
+          v.bind(3, hash);
+          v.bind(4, type);
+          v.bind(5, static_cast<int64_t>(size));
+          v.bind(6, static_cast<int64_t>(item.value("files", 1)));
+          v.bind(7, path);
+          v.bind(8, time_end);
+          v.exec();
+          set_field(artifact, "path", path);
+        }
+      }
+    }
+
+    if (node.contains("metadata") && node["metadata"].is_object()) {
+      for (const auto& [artifact, changes] : node["metadata"].items()) {
+        if (!changes.is_object()) {
+          continue;
+        }
+        touch_artifact(artifact);
+        for (const auto& [field, value] : changes.items()) {
+          if (field == "tags" && value.is_object()) {
+            for (auto [list, present] :
+                 {std::pair{"add", 1}, std::pair{"remove", 0}}) {
+              if (!value.contains(list) || !value[list].is_array()) {
+                continue;
+              }
+              for (const auto& tag : value[list]) {
+                if (!tag.is_string()) {
+                  continue;
+                }
+                auto& q = stmt(
+                    "INSERT INTO artifact_tags(artifact, tag, present, time, "
+                    "node) VALUES(?, ?, ?, ?, ?) "
+                    "ON CONFLICT(artifact, tag) DO UPDATE SET "
+                    "present = excluded.present, time = excluded.time, "
+                    "node = excluded.node "
+                    "WHERE (excluded.time, excluded.node) > "
+                    "(artifact_tags.time, artifact_tags.node)");
+                q.bind(1, artifact);
+                q.bind(2, tag.get<std::string>());
+                q.bind(3, present);
+                q.bind(4, time_end);
+                q.bind(5, id);
+                q.exec();
+                record_annotation(artifact,
+                                  "tag",
+                                  (present ? "+" : "-") +
+                                      tag.get<std::string>());
+              }
+            }
+          } else if (value.is_string()) {
+            set_field(artifact, field, value.get<std::string>());
+            record_annotation(artifact, field, value.get<std::string>());
+          }
+        }
+      }
+    }
+  });
+}
+
+bool
+Index::has_node(const std::string& id)
+{
+  return guard(m_path, [&] {
+    auto& q = stmt("SELECT 1 FROM nodes WHERE id = ?");
+    q.bind(1, id);
+    return q.executeStep();
+  });
+}
+
+std::vector<std::string>
+Index::all_node_ids()
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> ids;
+    auto& q = stmt("SELECT id FROM nodes");
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+std::int64_t
+Index::node_count()
+{
+  return guard(m_path, [&] {
+    auto& q = stmt("SELECT count(*) FROM nodes");
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  });
+}
+
+std::vector<std::string>
+Index::heads()
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> ids;
+    auto& q = stmt("SELECT id FROM nodes WHERE NOT EXISTS "
+                   "(SELECT 1 FROM node_parents p WHERE p.parent = nodes.id) "
+                   "ORDER BY id");
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+std::optional<NodeRow>
+Index::node(const std::string& id)
+{
+  return guard(m_path, [&]() -> std::optional<NodeRow> {
+    auto& q = stmt("SELECT n.id, n.kind, n.message, n.user_name, "
+                   "n.user_email, n.host, n.time_start, n.time_end "
+                   "FROM nodes n WHERE n.id = ?");
+    q.bind(1, id);
+    if (q.executeStep()) {
+      return read_node_row(q);
+    }
+    return std::nullopt;
+  });
+}
+
+std::vector<std::string>
+Index::nodes_with_prefix(const std::string& prefix, int limit)
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> ids;
+    auto& q = stmt("SELECT id FROM nodes WHERE id >= ? AND id < ? "
+                   "ORDER BY id LIMIT ?");
+    q.bind(1, prefix);
+    q.bind(2, prefix + "g"); // one past 'f', the last hex digit
+    q.bind(3, limit);
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+std::vector<NodeRow>
+Index::log(const std::optional<std::string>& artifact, int limit)
+{
+  return guard(m_path, [&] {
+    std::vector<NodeRow> rows;
+    if (artifact) {
+      auto& q =
+          stmt("SELECT n.id, n.kind, n.message, n.user_name, n.user_email, "
+               "n.host, n.time_start, n.time_end FROM nodes n WHERE n.id IN "
+               "(SELECT node FROM node_io WHERE artifact = ?1 UNION "
+               "SELECT node FROM annotations WHERE artifact = ?1) "
+               "ORDER BY n.time_end DESC, n.id DESC LIMIT ?2");
+      q.bind(1, *artifact);
+      q.bind(2, limit);
+      while (q.executeStep()) {
+        rows.push_back(read_node_row(q));
+      }
+    } else {
+      auto& q = stmt("SELECT n.id, n.kind, n.message, n.user_name, "
+                     "n.user_email, n.host, n.time_start, n.time_end "
+                     "FROM nodes n ORDER BY n.time_end DESC, n.id DESC "
+                     "LIMIT ?");
+      q.bind(1, limit);
+      while (q.executeStep()) {
+        rows.push_back(read_node_row(q));
+      }
+    }
+    return rows;
+  });
+}
+
+std::vector<IoRow>
+Index::node_io(const std::string& id)
+{
+  return guard(m_path, [&] {
+    std::vector<IoRow> rows;
+    auto& q = stmt("SELECT node, direction, artifact, hash, role, type, size, "
+                   "path FROM node_io WHERE node = ? ORDER BY direction, seq");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      IoRow row;
+      row.node = q.getColumn(0).getString();
+      row.direction = q.getColumn(1).getString();
+      row.artifact = q.getColumn(2).getString();
+      row.hash = q.getColumn(3).getString();
+      row.role = q.getColumn(4).getString();
+      row.type = q.getColumn(5).getString();
+      row.size = static_cast<std::uint64_t>(q.getColumn(6).getInt64());
+      row.path = q.getColumn(7).getString();
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+std::vector<std::string>
+Index::parents(const std::string& id)
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> ids;
+    auto& q = stmt("SELECT parent FROM node_parents WHERE node = ? "
+                   "ORDER BY parent");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+std::vector<std::string>
+Index::children(const std::string& id)
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> ids;
+    auto& q = stmt("SELECT node FROM node_parents WHERE parent = ? "
+                   "ORDER BY node");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+std::vector<VersionRow>
+Index::query_versions(const std::string& where, const std::string& key)
+{
+  // Ordinals are computed over all versions of each artifact, so they are
+  // the same whichever versions the query then keeps.
+  std::string sql =
+      "SELECT * FROM (SELECT v.artifact, ROW_NUMBER() OVER (PARTITION BY "
+      "v.artifact ORDER BY v.time, v.node) AS ordinal, v.node, v.hash, v.type, "
+      "v.size, v.files, v.path, v.time, n.kind, n.user_name, n.user_email, "
+      "n.message FROM versions v JOIN nodes n ON n.id = v.node WHERE "
+      "v.artifact IN (SELECT artifact FROM versions WHERE " +
+      where + ")) WHERE " + where + " ORDER BY artifact, ordinal";
+  SQLite::Statement q(*m_db, sql);
+  q.bind(1, key);
+  std::vector<VersionRow> rows;
+  while (q.executeStep()) {
+    VersionRow row;
+    row.artifact = q.getColumn(0).getString();
+    row.ordinal = q.getColumn(1).getInt();
+    row.node = q.getColumn(2).getString();
+    row.hash = q.getColumn(3).getString();
+    row.type = q.getColumn(4).getString();
+    row.size = static_cast<std::uint64_t>(q.getColumn(5).getInt64());
+    row.files = static_cast<std::uint64_t>(q.getColumn(6).getInt64());
+    row.path = q.getColumn(7).getString();
+    row.time = q.getColumn(8).getString();
+    row.node_kind = q.getColumn(9).getString();
+    row.user_name = q.getColumn(10).getString();
+    row.user_email = q.getColumn(11).getString();
+    row.message = q.getColumn(12).getString();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<VersionRow>
+Index::versions(const std::string& artifact)
+{
+  return guard(m_path,
+               [&] { return query_versions("artifact = ?1", artifact); });
+}
+
+std::vector<VersionRow>
+Index::versions_with_hash(const std::string& hash)
+{
+  return guard(m_path, [&] { return query_versions("hash = ?1", hash); });
+}
+
+void
+Index::fill_artifact(ArtifactRow& row)
+{
+  {
+    auto& q = stmt("SELECT field, value FROM artifact_fields "
+                   "WHERE artifact = ?");
+    q.bind(1, row.name);
+    while (q.executeStep()) {
+      row.fields[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    }
+  }
+  {
+    auto& q = stmt("SELECT tag FROM artifact_tags WHERE artifact = ? AND "
+                   "present = 1 ORDER BY tag");
+    q.bind(1, row.name);
+    while (q.executeStep()) {
+      row.tags.push_back(q.getColumn(0).getString());
+    }
+  }
+  auto versions = query_versions("artifact = ?1", row.name);
+  row.version_count = static_cast<int>(versions.size());
+  if (!versions.empty()) {
+    row.latest = versions.back();
+  }
+}
+
+std::optional<ArtifactRow>
+Index::artifact(const std::string& name)
+{
+  return guard(m_path, [&]() -> std::optional<ArtifactRow> {
+    auto& q = stmt("SELECT name, created, created_node FROM artifacts "
+                   "WHERE name = ?");
+    q.bind(1, name);
+    if (!q.executeStep()) {
+      return std::nullopt;
+    }
+    ArtifactRow row;
+    row.name = q.getColumn(0).getString();
+    row.created = q.getColumn(1).getString();
+    row.created_node = q.getColumn(2).getString();
+    fill_artifact(row);
+    return row;
+  });
+}
+
+std::vector<ArtifactRow>
+Index::artifacts(const std::optional<std::string>& kind)
+{
+  return guard(m_path, [&] {
+    std::vector<ArtifactRow> rows;
+    {
+      auto& q = stmt("SELECT name, created, created_node FROM artifacts "
+                     "ORDER BY name");
+      while (q.executeStep()) {
+        ArtifactRow row;
+        row.name = q.getColumn(0).getString();
+        row.created = q.getColumn(1).getString();
+        row.created_node = q.getColumn(2).getString();
+        rows.push_back(std::move(row));
+      }
+    }
+    for (auto& row : rows) {
+      fill_artifact(row);
+    }
+    if (kind) {
+      std::erase_if(rows, [&](const ArtifactRow& row) {
+        return row.field("kind", "other") != *kind;
+      });
+    }
+    return rows;
+  });
+}
+
+std::optional<std::string>
+Index::artifact_at_path(const std::string& path)
+{
+  return guard(m_path, [&]() -> std::optional<std::string> {
+    auto& q = stmt("SELECT artifact FROM artifact_fields WHERE field = 'path' "
+                   "AND value = ? ORDER BY time DESC, node DESC LIMIT 1");
+    q.bind(1, path);
+    if (q.executeStep()) {
+      return q.getColumn(0).getString();
+    }
+    return std::nullopt;
+  });
+}
+
+std::vector<AnnotationRow>
+Index::annotations(const std::string& artifact)
+{
+  return guard(m_path, [&] {
+    std::vector<AnnotationRow> rows;
+    auto& q = stmt("SELECT a.node, a.artifact, a.field, a.value, a.time, "
+                   "n.user_name, n.message FROM annotations a JOIN nodes n "
+                   "ON n.id = a.node WHERE a.artifact = ? "
+                   "ORDER BY a.time, a.node, a.field, a.value");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      AnnotationRow row;
+      row.node = q.getColumn(0).getString();
+      row.artifact = q.getColumn(1).getString();
+      row.field = q.getColumn(2).getString();
+      row.value = q.getColumn(3).getString();
+      row.time = q.getColumn(4).getString();
+      row.user_name = q.getColumn(5).getString();
+      row.message = q.getColumn(6).getString();
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+std::unordered_map<std::string, StatEntry>
+Index::stat_entries(const std::string& under)
+{
+  return guard(m_path, [&] {
+    std::unordered_map<std::string, StatEntry> out;
+    auto& q = stmt("SELECT path, ino, size, mtime_ns, ctime_ns, hash "
+                   "FROM stat_cache WHERE ?1 = '' OR path = ?1 OR "
+                   "(path > ?1 || '/' AND path < ?1 || '0')");
+    q.bind(1, under);
+    while (q.executeStep()) {
+      StatEntry e;
+      e.ino = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+      e.size = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
+      e.mtime_ns = q.getColumn(3).getInt64();
+      e.ctime_ns = q.getColumn(4).getInt64();
+      e.hash = q.getColumn(5).getString();
+      out.emplace(q.getColumn(0).getString(), std::move(e));
+    }
+    return out;
+  });
+}
+
+void
+Index::put_stat_entries(
+    const std::vector<std::pair<std::string, StatEntry>>& entries)
+{
+  guard(m_path, [&] {
+    for (const auto& [path, e] : entries) {
+      auto& q = stmt("INSERT OR REPLACE INTO stat_cache(path, ino, size, "
+                     "mtime_ns, ctime_ns, hash) VALUES(?, ?, ?, ?, ?, ?)");
+      q.bind(1, path);
+      q.bind(2, static_cast<int64_t>(e.ino));
+      q.bind(3, static_cast<int64_t>(e.size));
+      q.bind(4, static_cast<int64_t>(e.mtime_ns));
+      q.bind(5, static_cast<int64_t>(e.ctime_ns));
+      q.bind(6, e.hash);
+      q.exec();
+    }
+  });
+}
+
+void
+Index::remove_stat_entries(const std::string& under)
+{
+  guard(m_path, [&] {
+    auto& q = stmt("DELETE FROM stat_cache WHERE path = ?1 OR "
+                   "(path > ?1 || '/' AND path < ?1 || '0')");
+    q.bind(1, under);
+    q.exec();
+  });
+}
+
+} // namespace mlake::index

@@ -1,0 +1,124 @@
+#include "schema.hpp"
+
+namespace mlake::index {
+
+const std::vector<Migration>&
+migrations()
+{
+  static const std::vector<Migration> steps = {
+      {1,
+       R"sql(
+CREATE TABLE nodes(
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  user_email TEXT NOT NULL,
+  host TEXT NOT NULL,
+  time_start TEXT NOT NULL,
+  time_end TEXT NOT NULL,
+  command TEXT,
+  exit_code INTEGER,
+  mode TEXT,
+  study TEXT,
+  analysis TEXT,
+  task TEXT
+) WITHOUT ROWID;
+CREATE INDEX nodes_time ON nodes(time_end, id);
+
+CREATE TABLE node_parents(
+  node TEXT NOT NULL,
+  parent TEXT NOT NULL,
+  PRIMARY KEY(node, parent)
+) WITHOUT ROWID;
+CREATE INDEX node_parents_parent ON node_parents(parent);
+
+CREATE TABLE node_io(
+  node TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK(direction IN ('in', 'out')),
+  seq INTEGER NOT NULL,
+  artifact TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  PRIMARY KEY(node, direction, seq)
+) WITHOUT ROWID;
+CREATE INDEX node_io_artifact ON node_io(artifact);
+CREATE INDEX node_io_hash ON node_io(hash);
+
+CREATE TABLE artifacts(
+  name TEXT PRIMARY KEY,
+  created TEXT NOT NULL,
+  created_node TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE versions(
+  artifact TEXT NOT NULL,
+  node TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  files INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  time TEXT NOT NULL,
+  PRIMARY KEY(artifact, node)
+) WITHOUT ROWID;
+CREATE INDEX versions_order ON versions(artifact, time, node);
+CREATE INDEX versions_hash ON versions(hash);
+CREATE INDEX versions_path ON versions(path);
+
+-- Every metadata change a node made, for history; artifact_fields and
+-- artifact_tags hold the current state (last writer wins).
+CREATE TABLE annotations(
+  node TEXT NOT NULL,
+  artifact TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  time TEXT NOT NULL,
+  PRIMARY KEY(node, artifact, field, value)
+) WITHOUT ROWID;
+CREATE INDEX annotations_artifact ON annotations(artifact, time);
+
+CREATE TABLE artifact_fields(
+  artifact TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  time TEXT NOT NULL,
+  node TEXT NOT NULL,
+  PRIMARY KEY(artifact, field)
+) WITHOUT ROWID;
+
+CREATE TABLE artifact_tags(
+  artifact TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  present INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  node TEXT NOT NULL,
+  PRIMARY KEY(artifact, tag)
+) WITHOUT ROWID;
+
+CREATE TABLE users(
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  PRIMARY KEY(name, email)
+) WITHOUT ROWID;
+
+-- Local, not a projection: what each workspace file looked like when it
+-- was last hashed.
+CREATE TABLE stat_cache(
+  path TEXT PRIMARY KEY,
+  ino INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  hash TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+       true},
+  };
+  return steps;
+}
+
+} // namespace mlake::index

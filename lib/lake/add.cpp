@@ -1,0 +1,352 @@
+#include <mlake/lake/lake.hpp>
+#include <mlake/lake/lock_file.hpp>
+#include <mlake/lake/metadata.hpp>
+#include <mlake/lake/workspace.hpp>
+#include <mlake/store/tree.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+#include <mlake/util/time.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "workspace_util.hpp"
+
+namespace mlake::lake {
+
+namespace {
+
+struct Target
+{
+  ProjectPath where;
+  bool is_dir = false;
+  std::string artifact;
+  std::optional<index::ArtifactRow> existing;
+  std::size_t first_file = 0; // its files in the flat list
+  std::size_t file_count = 0;
+  AddedPath result;
+};
+
+void
+check_options(const AddOptions& options)
+{
+  if (options.paths.empty()) {
+    throw Error(
+        Exit::usage, "no path given", "say what to add: mlake add PATH...");
+  }
+  if (options.message.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Error(Exit::usage,
+                "a message is required",
+                "say why with -m, as for a git commit");
+  }
+  if (options.name) {
+    if (options.paths.size() != 1) {
+      throw Error(Exit::usage, "--name needs exactly one path");
+    }
+    check_artifact_name(*options.name);
+  }
+  if (options.kind) {
+    check_choice("kind", *options.kind, artifact_kinds());
+  }
+  if (options.security) {
+    check_choice("security level", *options.security, security_levels());
+  }
+  for (const auto& tag : options.tags) {
+    if (tag.empty() || tag.find_first_of(" \t\r\n,") != std::string::npos) {
+      throw Error(Exit::usage,
+                  "tag " + quote(tag) +
+                      " must be one word, without spaces or commas");
+    }
+  }
+}
+
+// Check one path the user named and decide which artifact it belongs to.
+Target
+make_target(Lake& lake,
+            const AddOptions& options,
+            const std::string& text,
+            const LockFile& lock,
+            const fs::path& real_root)
+{
+  Target t;
+  t.where = resolve_project_path(lake, options.cwd, text);
+  auto lst = util::lstat_path(t.where.abs);
+  if (!lst) {
+    throw Error(Exit::not_found, "no such file or folder " + quote(text));
+  }
+  std::error_code ec;
+  fs::path real = fs::canonical(t.where.abs, ec);
+  if (ec) {
+    throw Error(Exit::usage,
+                "cannot resolve " + quote(text) + ": " + ec.message());
+  }
+  if (!util::is_within(real, real_root)) {
+    throw Error(Exit::usage,
+                quote(text) +
+                    " is a symbolic link leading outside the "
+                    "project, to " +
+                    quote(real.string()),
+                "copy the file into the project, or use 'mlake ingest'");
+  }
+  auto st = util::stat_path(t.where.abs);
+  if (!st || (!st->is_dir() && !st->is_regular())) {
+    throw Error(Exit::usage,
+                quote(text) + " is not a regular file or a folder");
+  }
+  t.is_dir = st->is_dir();
+  const std::string& rel = t.where.rel;
+
+  if (auto covering = lock.covering(rel); covering && covering->first != rel) {
+    throw Error(
+        Exit::usage,
+        quote(rel) + " is inside the tracked folder " + quote(covering->first),
+        "add " + quote(covering->first) + " again to record a change in it");
+  }
+  auto inside = lock.entries.lower_bound(rel + "/");
+  if (inside != lock.entries.end() && inside->first.starts_with(rel + "/")) {
+    throw Error(Exit::usage,
+                quote(rel) + " contains the tracked path " +
+                    quote(inside->first),
+                "add the paths inside it one by one instead");
+  }
+
+  auto& idx = lake.index();
+  std::optional<std::string> tracked_as;
+  if (auto it = lock.entries.find(rel); it != lock.entries.end()) {
+    tracked_as = it->second.artifact;
+  } else if (auto at = idx.artifact_at_path(rel)) {
+    tracked_as = at;
+  }
+  if (tracked_as && options.name && *options.name != *tracked_as) {
+    throw Error(Exit::usage,
+                quote(rel) + " is already tracked as " + quote(*tracked_as),
+                "leave out --name to add a new version of it");
+  }
+  t.artifact = tracked_as.value_or(options.name.value_or(rel));
+  check_artifact_name(t.artifact);
+  t.existing = idx.artifact(t.artifact);
+  return t;
+}
+
+// The metadata this add sets for one artifact: everything for a new one,
+// only what the user changed for an existing one.
+json
+metadata_changes(const Target& t, const AddOptions& options)
+{
+  json changes = json::object();
+  auto set = [&](const char* field,
+                 const std::optional<std::string>& value,
+                 const std::string& fallback_for_new) {
+    if (!t.existing) {
+      std::string v = value.value_or(fallback_for_new);
+      if (!v.empty()) {
+        changes[field] = v;
+      }
+    } else if (value && t.existing->field(field) != *value) {
+      changes[field] = *value;
+    }
+  };
+  set("kind", options.kind, infer_kind(t.where.rel, t.is_dir));
+  set("security", options.security, "internal");
+  set("owner", options.owner, "");
+  set("description", options.description, "");
+  std::vector<std::string> new_tags;
+  for (const auto& tag : options.tags) {
+    bool present = t.existing && std::find(t.existing->tags.begin(),
+                                           t.existing->tags.end(),
+                                           tag) != t.existing->tags.end();
+    if (!present &&
+        std::find(new_tags.begin(), new_tags.end(), tag) == new_tags.end()) {
+      new_tags.push_back(tag);
+    }
+  }
+  if (!new_tags.empty()) {
+    changes["tags"] = {{"add", new_tags}};
+  }
+  return changes;
+}
+
+} // namespace
+
+AddResult
+add(Lake& lake, const AddOptions& options, util::Progress& progress)
+{
+  check_options(options);
+  lake.lock("mlake add");
+  const util::Micros start = util::now_micros();
+  auto& idx = lake.index();
+  LockFile lock = LockFile::load(lake.root());
+  const fs::path real_root = fs::canonical(lake.root());
+
+  std::vector<Target> targets;
+  std::set<std::string> seen;
+  for (const auto& text : options.paths) {
+    Target t = make_target(lake, options, text, lock, real_root);
+    if (seen.insert(t.where.rel).second) {
+      targets.push_back(std::move(t));
+    }
+  }
+  for (const auto& a : targets) {
+    for (const auto& b : targets) {
+      if (a.where.rel != b.where.rel &&
+          b.where.rel.starts_with(a.where.rel + "/")) {
+        throw Error(Exit::usage,
+                    quote(b.where.rel) + " is inside " + quote(a.where.rel) +
+                        ", which is also being added",
+                    "add one or the other");
+      }
+    }
+  }
+
+  // Files whose mtime is not older than this may still change unseen.
+  const std::int64_t clock_before_stat = util::file_clock_now_ns();
+  std::vector<FileToHash> files;
+  for (auto& t : targets) {
+    util::throw_if_interrupted();
+    t.first_file = files.size();
+    if (t.is_dir) {
+      for (auto& walked : store::walk_files(t.where.abs, real_root)) {
+        files.emplace_back(t.where.abs / walked.path,
+                           t.where.rel + "/" + walked.path,
+                           walked.st);
+      }
+    } else {
+      files.emplace_back(
+          t.where.abs, t.where.rel, *util::stat_path(t.where.abs));
+    }
+    t.file_count = files.size() - t.first_file;
+  }
+
+  StatCache cache;
+  for (const auto& t : targets) {
+    cache.merge(idx.stat_entries(t.where.rel));
+  }
+  const auto& objects = lake.objects();
+  std::atomic<std::uint64_t> stored_files{0}, stored_bytes{0};
+  hash_files(
+      files,
+      cache,
+      [&](const std::string& hash) { return objects.contains(hash); },
+      [&](const FileToHash& file) {
+        auto stored = objects.put_file(file.abs, progress);
+        if (stored.added) {
+          stored_files += 1;
+          stored_bytes += stored.size;
+        }
+        return HashedSize{stored.hash, stored.size};
+      },
+      progress);
+
+  for (auto& t : targets) {
+    AddedPath& r = t.result;
+    r.path = t.where.rel;
+    r.artifact = t.artifact;
+    r.type = t.is_dir ? "dir" : "file";
+    r.new_artifact = !t.existing;
+    if (t.is_dir) {
+      store::Tree tree;
+      tree.entries.reserve(t.file_count);
+      const std::size_t prefix = t.where.rel.size() + 1;
+      for (std::size_t i = t.first_file; i < t.first_file + t.file_count; ++i) {
+        tree.entries.push_back({files[i].key.substr(prefix),
+                                files[i].size,
+                                files[i].st.is_exec(),
+                                files[i].hash});
+      }
+      r.hash = objects.put_bytes(store::serialize_tree(tree));
+      r.size = tree.total_size();
+      r.files = t.file_count;
+    } else {
+      r.hash = files[t.first_file].hash;
+      r.size = files[t.first_file].size;
+      r.files = 1;
+    }
+    const auto& latest = t.existing ? t.existing->latest : std::nullopt;
+    r.changed = !latest || latest->hash != r.hash || latest->path != r.path ||
+                latest->type != r.type;
+    r.version = t.existing ? t.existing->version_count : 0;
+  }
+  util::throw_if_interrupted();
+
+  AddResult result;
+  json outputs = json::array();
+  json metadata = json::object();
+  for (auto& t : targets) {
+    if (!t.result.changed) {
+      continue;
+    }
+    json out = {{"artifact", t.artifact},
+                {"hash", t.result.hash},
+                {"path", t.result.path},
+                {"role", "output"},
+                {"size", t.result.size},
+                {"type", t.result.type}};
+    if (t.is_dir) {
+      out["files"] = t.result.files;
+    }
+    outputs.push_back(std::move(out));
+    json changes = metadata_changes(t, options);
+    if (!changes.empty()) {
+      metadata[t.artifact] = std::move(changes);
+    }
+  }
+  if (!outputs.empty()) {
+    json node = {{"kind", "add"},
+                 {"message", options.message},
+                 {"inputs", json::array()},
+                 {"outputs", std::move(outputs)},
+                 {"env", basic_env()},
+                 {"time",
+                  {{"start", util::format_rfc3339(start)},
+                   {"end", util::format_rfc3339(util::now_micros())}}}};
+    if (!metadata.empty()) {
+      node["metadata"] = std::move(metadata);
+    }
+    result.node = lake.commit(std::move(node));
+  }
+
+  // From here on the change is recorded: what follows brings the
+  // workspace's bookkeeping in line and must not be interrupted half-way;
+  // a re-run of the same add repairs it if it is.
+  LockFile updated = lock;
+  for (auto& t : targets) {
+    AddedPath& r = t.result;
+    if (r.changed) {
+      ++r.version;
+    }
+    auto row = idx.artifact(t.artifact);
+    std::string node = r.changed
+                           ? *result.node
+                           : (row && row->latest ? row->latest->node : "");
+    std::erase_if(updated.entries, [&](const auto& entry) {
+      return entry.second.artifact == t.artifact && entry.first != r.path;
+    });
+    updated.entries[r.path] =
+        LockEntry{t.artifact,
+                  row ? row->field("kind", "other") : "other",
+                  r.type,
+                  r.size,
+                  r.files,
+                  r.hash,
+                  node};
+    result.paths.push_back(r);
+  }
+  if (updated.entries != lock.entries) {
+    updated.save(lake.root());
+  }
+  idx.transaction([&] {
+    idx.put_stat_entries(fresh_stat_entries(files, clock_before_stat));
+  });
+  std::vector<std::string> rels;
+  for (const auto& t : targets) {
+    rels.push_back(t.where.rel);
+  }
+  ensure_gitignored(lake.root(), rels);
+  result.files_stored = stored_files;
+  result.bytes_stored = stored_bytes;
+  return result;
+}
+
+} // namespace mlake::lake

@@ -1,0 +1,205 @@
+#include <mlake/lake/config.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/fs.hpp>
+
+#include <git2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace mlake::lake {
+
+namespace {
+
+Error
+config_error(const fs::path& path,
+             const YAML::Mark& mark,
+             const std::string& what)
+{
+  std::string where = quote(path.string());
+  if (!mark.is_null()) {
+    where += ": line " + std::to_string(mark.line + 1);
+  }
+  return Error(Exit::usage,
+               "cannot read " + where + ": " + what,
+               "fix the file; CONFIGURATION in mlake(1) lists the keys");
+}
+
+std::string
+scalar(const YAML::Node& node, const fs::path& path, const std::string& key)
+{
+  if (!node.IsScalar()) {
+    throw config_error(path, node.Mark(), quote(key) + " must be a string");
+  }
+  return node.as<std::string>();
+}
+
+} // namespace
+
+Config
+Config::load(const fs::path& path)
+{
+  auto text = util::read_file_if_exists(path);
+  if (!text) {
+    throw Error(Exit::not_a_lake,
+                "the lake has no " + quote(path.string()),
+                "the .mlake folder is damaged; restore config.yaml or run "
+                "'mlake init' in a new folder");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    throw config_error(path, e.mark, e.msg);
+  }
+  Config config;
+  if (root.IsNull()) {
+    return config;
+  }
+  if (!root.IsMap()) {
+    throw config_error(path, root.Mark(), "the file must be a mapping");
+  }
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    const YAML::Node& value = item.second;
+    if (key == "version") {
+      if (scalar(value, path, key) != "1") {
+        throw config_error(path,
+                           value.Mark(),
+                           "unsupported config version " +
+                               quote(value.as<std::string>()));
+      }
+    } else if (key == "user") {
+      if (!value.IsMap()) {
+        throw config_error(path, value.Mark(), "'user' must be a mapping");
+      }
+      for (const auto& field : value) {
+        const std::string name = field.first.as<std::string>();
+        if (name == "name") {
+          config.user.name = scalar(field.second, path, "user.name");
+        } else if (name == "email") {
+          config.user.email = scalar(field.second, path, "user.email");
+        } else {
+          throw config_error(
+              path, field.first.Mark(), "unknown key " + quote("user." + name));
+        }
+      }
+    } else if (key == "link") {
+      std::string mode = scalar(value, path, key);
+      auto parsed = store::parse_link_mode(mode);
+      if (!parsed) {
+        throw config_error(path,
+                           value.Mark(),
+                           "unknown link mode " + quote(mode) +
+                               " (use copy, reflink, hardlink or symlink)");
+      }
+      config.link = *parsed;
+    } else {
+      throw config_error(path, item.first.Mark(), "unknown key " + quote(key));
+    }
+  }
+  return config;
+}
+
+void
+Config::save(const fs::path& path) const
+{
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "version" << YAML::Value << 1;
+  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << user.name;
+  out << YAML::Key << "email" << YAML::Value << user.email;
+  out << YAML::EndMap;
+  out << YAML::Key << "link" << YAML::Value << store::to_string(link);
+  out << YAML::EndMap;
+  std::string text = "# mlake lake configuration; see mlake(1)\n";
+  text += out.c_str();
+  text += "\n";
+  util::write_file_atomic(path, text);
+}
+
+std::string
+host_name()
+{
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    return "unknown";
+  }
+  return host;
+}
+
+Identity
+current_identity(const Identity& fallback)
+{
+  Identity out = fallback;
+  if (const char* name = std::getenv("MLAKE_USER_NAME"); name && *name) {
+    out.name = name;
+  }
+  if (const char* email = std::getenv("MLAKE_USER_EMAIL"); email && *email) {
+    out.email = email;
+  }
+  return out;
+}
+
+namespace {
+
+void
+read_git_identity(const fs::path& dir, Identity& out)
+{
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+
+  git_config* config = nullptr;
+  git_repository* repo = nullptr;
+  if (git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) == 0) {
+    git_repository_config_snapshot(&config, repo);
+  }
+  if (!config) {
+    git_config* live = nullptr;
+    if (git_config_open_default(&live) == 0) {
+      git_config_snapshot(&config, live);
+      git_config_free(live);
+    }
+  }
+  if (config) {
+    const char* value = nullptr;
+    if (out.name.empty() &&
+        git_config_get_string(&value, config, "user.name") == 0) {
+      out.name = value;
+    }
+    if (out.email.empty() &&
+        git_config_get_string(&value, config, "user.email") == 0) {
+      out.email = value;
+    }
+    git_config_free(config);
+  }
+  git_repository_free(repo);
+}
+
+} // namespace
+
+Identity
+discover_identity(const fs::path& dir)
+{
+  Identity out = current_identity({});
+  if (out.name.empty() || out.email.empty()) {
+    read_git_identity(dir, out);
+  }
+  std::string login = "user";
+  if (const char* user = std::getenv("USER"); user && *user) {
+    login = user;
+  }
+  if (out.name.empty()) {
+    out.name = login;
+  }
+  if (out.email.empty()) {
+    out.email = login + "@" + host_name();
+  }
+  return out;
+}
+
+} // namespace mlake::lake

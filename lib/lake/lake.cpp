@@ -1,0 +1,304 @@
+#include <mlake/lake/lake.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <unordered_set>
+
+namespace mlake::lake {
+
+namespace {
+
+constexpr const char* lake_dir_name = ".mlake";
+
+int
+lock_timeout_ms()
+{
+  if (const char* env = std::getenv("MLAKE_LOCK_TIMEOUT")) {
+    char* end = nullptr;
+    double seconds = std::strtod(env, &end);
+    if (end != env && seconds >= 0) {
+      return static_cast<int>(seconds * 1000);
+    }
+  }
+  return 5000;
+}
+
+void
+make_dir(const fs::path& path)
+{
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw Error(Exit::usage,
+                "cannot create " + quote(path.string()) + ": " +
+                    util::errno_text(errno));
+  }
+}
+
+} // namespace
+
+fs::path
+lake_dir_of(const fs::path& root)
+{
+  return root / lake_dir_name;
+}
+
+Lake::Lake(fs::path root, Config config)
+    : m_root(std::move(root)), m_dir(lake_dir_of(m_root)),
+      m_config(std::move(config)), m_objects(m_dir), m_nodes(m_dir)
+{}
+
+Lake::Lake(Lake&&) noexcept = default;
+Lake::~Lake() = default;
+
+Lake
+Lake::init(const fs::path& dir)
+{
+  fs::path root = util::absolute_normal(dir);
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) {
+    throw Error(Exit::usage,
+                "cannot create " + quote(root.string()) + ": " + ec.message());
+  }
+  if (fs::exists(lake_dir_of(root))) {
+    throw Error(Exit::usage,
+                quote(root.string()) + " is already a lake",
+                "use it as it is, or remove its .mlake folder to start over");
+  }
+
+  // Build the lake under a temporary name and rename it into place, so that
+  // an interrupted init leaves no half-made lake behind.
+  fs::path staging = util::temp_name(root, "mlake-init");
+  struct Cleanup
+  {
+    fs::path path;
+    ~Cleanup()
+    {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } cleanup{staging};
+  make_dir(staging);
+  for (const char* sub : {"objects", "nodes", "tmp"}) {
+    make_dir(staging / sub);
+  }
+  Config config;
+  config.user = discover_identity(root);
+  config.save(staging / "config.yaml");
+  {
+    index::Index created(staging / "index.db");
+  }
+  util::fsync_dir(staging);
+  if (::rename(staging.c_str(), lake_dir_of(root).c_str()) != 0) {
+    throw Error(Exit::usage,
+                "cannot create " + quote(lake_dir_of(root).string()) + ": " +
+                    util::errno_text(errno));
+  }
+  cleanup.path.clear();
+  util::fsync_dir(root);
+  return open(root);
+}
+
+Lake
+Lake::open(const fs::path& start)
+{
+  fs::path dir = util::absolute_normal(start);
+  for (;;) {
+    auto st = util::stat_path(lake_dir_of(dir));
+    if (st && st->is_dir()) {
+      Config config = Config::load(lake_dir_of(dir) / "config.yaml");
+      return Lake(dir, std::move(config));
+    }
+    if (dir == dir.root_path() || !dir.has_parent_path()) {
+      break;
+    }
+    dir = dir.parent_path();
+  }
+  throw Error(Exit::not_a_lake,
+              "not inside a lake (no .mlake folder here or in any parent)",
+              "run 'mlake init' to make one");
+}
+
+Identity
+Lake::identity() const
+{
+  return current_identity(m_config.user);
+}
+
+void
+Lake::lock(const std::string& what)
+{
+  if (!m_lock) {
+    m_lock = std::make_unique<util::FileLock>(
+        m_dir / "lock", what, lock_timeout_ms());
+    // Another writer may have added nodes since the index was opened.
+    if (m_index) {
+      sync_index(*m_index);
+    }
+  }
+}
+
+std::string
+Lake::nodes_dir_stamp() const
+{
+  auto st = util::stat_path(m_nodes.dir());
+  if (!st) {
+    throw Error(Exit::integrity,
+                "the lake has no " + quote(m_nodes.dir().string()),
+                "the .mlake folder is damaged");
+  }
+  return std::to_string(st->mtime_ns) + ":" + std::to_string(st->ctime_ns) +
+         ":" + std::to_string(st->ino);
+}
+
+index::Index&
+Lake::index()
+{
+  if (!m_index) {
+    auto opened = std::make_unique<index::Index>(m_dir / "index.db");
+    sync_index(*opened);
+    m_index = std::move(opened);
+  }
+  return *m_index;
+}
+
+void
+Lake::sync_index(index::Index& idx)
+{
+  const bool full = idx.needs_reprojection();
+  const std::string stamp = nodes_dir_stamp();
+  if (!full && idx.meta("nodes_stamp") == stamp) {
+    return;
+  }
+  // Bringing the index up to date is a write: it needs the lock. When a
+  // writer holds it, that writer will update the index itself, and a
+  // reader can answer from the index as it is.
+  std::unique_ptr<util::FileLock> temporary;
+  if (!m_lock) {
+    temporary = util::FileLock::try_lock(m_dir / "lock", "mlake index update");
+    if (!temporary) {
+      if (!full) {
+        return;
+      }
+      temporary = std::make_unique<util::FileLock>(
+          m_dir / "lock", "mlake index update", lock_timeout_ms());
+    }
+  }
+  if (full) {
+    reproject(idx, util::no_progress());
+    return;
+  }
+  auto on_disk = m_nodes.list();
+  std::unordered_set<std::string> known;
+  for (auto& id : idx.all_node_ids()) {
+    known.insert(std::move(id));
+  }
+  std::unordered_set<std::string> present(on_disk.begin(), on_disk.end());
+  for (const auto& id : known) {
+    if (!present.count(id)) {
+      // A node went away: only a full replay gives a correct projection.
+      reproject(idx, util::no_progress());
+      return;
+    }
+  }
+  idx.transaction([&] {
+    for (const auto& id : on_disk) {
+      if (known.count(id)) {
+        continue;
+      }
+      auto bytes = m_nodes.read_bytes(id);
+      if (!bytes || util::sha256_hex(*bytes) != id) {
+        continue; // fsck reports it; the index only holds sound nodes
+      }
+      json node = json::parse(*bytes, nullptr, false);
+      if (node.is_discarded() || store::node_shape_problem(node)) {
+        continue;
+      }
+      idx.apply(id, node);
+    }
+    idx.set_meta("nodes_stamp", stamp);
+  });
+}
+
+void
+Lake::reproject(index::Index& idx, util::Progress& progress)
+{
+  const std::string stamp = nodes_dir_stamp();
+  auto ids = m_nodes.list();
+  util::ProgressPhase phase(progress, "indexing", ids.size(), 0);
+  idx.transaction([&] {
+    idx.clear_projection();
+    for (const auto& id : ids) {
+      util::throw_if_interrupted();
+      progress.advance(1, 0);
+      auto bytes = m_nodes.read_bytes(id);
+      if (!bytes || util::sha256_hex(*bytes) != id) {
+        continue;
+      }
+      json node = json::parse(*bytes, nullptr, false);
+      if (node.is_discarded() || store::node_shape_problem(node)) {
+        continue;
+      }
+      idx.apply(id, node);
+    }
+    idx.set_meta("nodes_stamp", stamp);
+  });
+}
+
+void
+Lake::reindex(util::Progress& progress)
+{
+  if (!m_lock) {
+    lock("mlake reindex");
+  }
+  m_index.reset();
+  std::unique_ptr<index::Index> opened;
+  try {
+    opened = std::make_unique<index::Index>(m_dir / "index.db");
+  } catch (const Error&) {
+    // The database itself is damaged: start a new one. Only the stat cache
+    // is lost, and the next status rebuilds it.
+    for (const char* name : {"index.db", "index.db-wal", "index.db-shm"}) {
+      std::error_code ignored;
+      fs::remove(m_dir / name, ignored);
+    }
+    opened = std::make_unique<index::Index>(m_dir / "index.db");
+  }
+  reproject(*opened, progress);
+  m_index = std::move(opened);
+}
+
+std::string
+Lake::commit(json node)
+{
+  if (!m_lock) {
+    throw Error(Exit::usage, "internal error: commit without the lake lock");
+  }
+  // Everything the node refers to must be on disk before the node is.
+  util::sync_filesystem(m_dir);
+  auto& idx = index();
+  node["parents"] = idx.heads();
+  if (!node.contains("user")) {
+    Identity who = identity();
+    node["user"] = {{"name", who.name}, {"email", who.email}};
+  }
+  if (!node.contains("host")) {
+    node["host"] = host_name();
+  }
+  node["format"] = node_format;
+  if (auto problem = store::node_shape_problem(node)) {
+    throw Error(Exit::usage, "internal error: malformed node: " + *problem);
+  }
+  std::string id = m_nodes.write(node);
+  idx.transaction([&] {
+    idx.apply(id, node);
+    idx.set_meta("nodes_stamp", nodes_dir_stamp());
+  });
+  return id;
+}
+
+} // namespace mlake::lake

@@ -1,0 +1,151 @@
+#include <mlake/lake/lock_file.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/fs.hpp>
+#include <mlake/util/hash.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+namespace mlake::lake {
+
+fs::path
+lock_file_path(const fs::path& root)
+{
+  return root / "mlake.lock";
+}
+
+namespace {
+
+Error
+lock_error(const YAML::Mark& mark, const std::string& what)
+{
+  std::string where = "'mlake.lock'";
+  if (!mark.is_null()) {
+    where += ": line " + std::to_string(mark.line + 1);
+  }
+  return Error(Exit::usage,
+               "cannot read " + where + ": " + what,
+               "fix the file, or restore it with 'git checkout mlake.lock'");
+}
+
+} // namespace
+
+LockFile
+LockFile::load(const fs::path& root)
+{
+  LockFile lock;
+  auto text = util::read_file_if_exists(lock_file_path(root));
+  if (!text) {
+    return lock;
+  }
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    throw lock_error(e.mark, e.msg);
+  }
+  if (doc.IsNull()) {
+    return lock;
+  }
+  if (!doc.IsMap()) {
+    throw lock_error(doc.Mark(), "the file must be a mapping");
+  }
+  if (doc["version"] && doc["version"].as<std::string>("") != "1") {
+    throw lock_error(doc["version"].Mark(), "unsupported lock file version");
+  }
+  YAML::Node paths = doc["paths"];
+  if (!paths) {
+    return lock;
+  }
+  if (!paths.IsMap()) {
+    throw lock_error(paths.Mark(), "'paths' must be a mapping");
+  }
+  try {
+    for (const auto& item : paths) {
+      std::string path = item.first.as<std::string>();
+      const YAML::Node& e = item.second;
+      if (!util::is_safe_relative_path(path)) {
+        throw lock_error(item.first.Mark(),
+                         "unsafe path " + quote(path) +
+                             " (paths must be relative, without '..')");
+      }
+      if (!e.IsMap() || !e["artifact"] || !e["hash"] || !e["type"]) {
+        throw lock_error(e.Mark(),
+                         "entry " + quote(path) +
+                             " needs artifact, type and hash");
+      }
+      LockEntry entry;
+      entry.artifact = e["artifact"].as<std::string>();
+      entry.kind = e["kind"].as<std::string>("other");
+      entry.type = e["type"].as<std::string>();
+      entry.size = e["size"].as<std::uint64_t>(0);
+      entry.files = e["files"].as<std::uint64_t>(entry.type == "file" ? 1 : 0);
+      entry.hash = e["hash"].as<std::string>();
+      entry.node = e["node"].as<std::string>("");
+      if (!util::is_sha256_hex(entry.hash)) {
+        throw lock_error(e["hash"].Mark(),
+                         "entry " + quote(path) + " has a malformed hash");
+      }
+      if (entry.type != "file" && entry.type != "dir") {
+        throw lock_error(e["type"].Mark(),
+                         "entry " + quote(path) + " has unknown type " +
+                             quote(entry.type));
+      }
+      lock.entries.emplace(std::move(path), std::move(entry));
+    }
+  } catch (const YAML::Exception& e) {
+    throw lock_error(e.mark, e.msg);
+  }
+  return lock;
+}
+
+void
+LockFile::save(const fs::path& root) const
+{
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "version" << YAML::Value << 1;
+  out << YAML::Key << "paths" << YAML::Value << YAML::BeginMap;
+  for (const auto& [path, e] : entries) {
+    out << YAML::Key << path << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "artifact" << YAML::Value << e.artifact;
+    out << YAML::Key << "kind" << YAML::Value << e.kind;
+    out << YAML::Key << "type" << YAML::Value << e.type;
+    out << YAML::Key << "size" << YAML::Value << e.size;
+    if (e.type == "dir") {
+      out << YAML::Key << "files" << YAML::Value << e.files;
+    }
+    out << YAML::Key << "hash" << YAML::Value << e.hash;
+    if (!e.node.empty()) {
+      out << YAML::Key << "node" << YAML::Value << e.node;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  std::string text =
+      "# mlake.lock: the version of each tracked path. Written by mlake;\n"
+      "# commit it with your code so 'mlake checkout' can restore the data.\n";
+  text += out.c_str();
+  text += "\n";
+  util::write_file_atomic(lock_file_path(root), text);
+}
+
+const std::pair<const std::string, LockEntry>*
+LockFile::covering(const std::string& path) const
+{
+  // The covering entry is `path` itself or one of its parent folders.
+  std::string candidate = path;
+  for (;;) {
+    auto it = entries.find(candidate);
+    if (it != entries.end()) {
+      return &*it;
+    }
+    auto slash = candidate.rfind('/');
+    if (slash == std::string::npos) {
+      return nullptr;
+    }
+    candidate.resize(slash);
+  }
+}
+
+} // namespace mlake::lake

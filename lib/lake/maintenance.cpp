@@ -1,0 +1,258 @@
+#include <mlake/lake/lake.hpp>
+#include <mlake/lake/maintenance.hpp>
+#include <mlake/store/tree.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+#include <mlake/util/parallel.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace mlake::lake {
+
+namespace {
+
+struct NodeScan
+{
+  std::vector<std::string> ids;                           // sound nodes
+  std::unordered_set<std::string> referenced;             // hashes nodes name
+  std::vector<std::pair<std::string, std::string>> trees; // hash, node id
+  std::vector<Fault> faults;
+};
+
+// Read every node; collect what they reference and what is wrong with them.
+NodeScan
+scan_nodes(Lake& lake)
+{
+  NodeScan scan;
+  std::unordered_map<std::string, json> nodes;
+  auto ids = lake.nodes().list([&](const fs::path& stray) {
+    scan.faults.push_back({"node",
+                           stray.filename().string(),
+                           "unexpected file in the nodes folder"});
+  });
+  std::unordered_set<std::string> present(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    auto bytes = lake.nodes().read_bytes(id);
+    if (!bytes) {
+      continue;
+    }
+    json node = json::parse(*bytes, nullptr, false);
+    if (node.is_discarded()) {
+      scan.faults.push_back({"node", id, "not valid JSON"});
+      continue;
+    }
+    auto problem = store::node_shape_problem(node);
+    // What even a damaged node names is kept: it may be what is needed to
+    // repair it.
+    if (!problem) {
+      for (const auto& key : {"inputs", "outputs"}) {
+        for (const auto& item : node[key]) {
+          if (item["type"] == "dir") {
+            scan.trees.emplace_back(item["hash"].get<std::string>(), id);
+          }
+        }
+      }
+    }
+    for (const auto& hash : store::referenced_hashes(node)) {
+      scan.referenced.insert(hash);
+    }
+    if (util::sha256_hex(*bytes) != id) {
+      scan.faults.push_back(
+          {"node", id, "content does not match its id (the node was altered)"});
+      continue;
+    }
+    if (problem) {
+      scan.faults.push_back({"node", id, "malformed: " + *problem});
+      continue;
+    }
+    for (const auto& parent : node["parents"]) {
+      if (!present.count(parent.get<std::string>())) {
+        scan.faults.push_back({"parent",
+                               id,
+                               "names parent " + parent.get<std::string>() +
+                                   ", which is missing (a node was removed)"});
+      }
+    }
+    scan.ids.push_back(id);
+  }
+  return scan;
+}
+
+} // namespace
+
+FsckReport
+fsck(Lake& lake, util::Progress& progress)
+{
+  FsckReport report;
+  NodeScan scan = scan_nodes(lake);
+  report.nodes = scan.ids.size();
+  report.faults = std::move(scan.faults);
+
+  // Trees: each must parse and every blob in it must be referenced.
+  std::unordered_set<std::string> seen_trees;
+  for (const auto& [hash, node] : scan.trees) {
+    if (!seen_trees.insert(hash).second) {
+      continue;
+    }
+    auto bytes = lake.objects().read(hash);
+    if (!bytes) {
+      continue; // reported below as a missing object
+    }
+    try {
+      for (const auto& entry : store::parse_tree(*bytes, hash).entries) {
+        scan.referenced.insert(entry.hash);
+      }
+    } catch (const Error& e) {
+      report.faults.push_back({"tree", hash, e.what()});
+    }
+  }
+
+  std::vector<std::string> objects;
+  lake.objects().for_each(
+      [&](const std::string& hash) { objects.push_back(hash); },
+      [&](const fs::path& stray) {
+        if (stray.filename().string().starts_with(".")) {
+          ++report.temporary;
+        } else {
+          report.faults.push_back({"object",
+                                   stray.string(),
+                                   "unexpected file in the objects folder"});
+        }
+      });
+  std::uint64_t total_bytes = 0;
+  for (const auto& hash : objects) {
+    if (auto st = util::lstat_path(lake.objects().path_of(hash))) {
+      total_bytes += st->size;
+    }
+  }
+  std::mutex mutex;
+  {
+    util::ProgressPhase phase(
+        progress, "checking", objects.size(), total_bytes);
+    util::parallel_for(
+        objects.size(), util::default_jobs(), [&](std::size_t i) {
+          const auto& hash = objects[i];
+          auto ok = lake.objects().verify(hash);
+          auto st = util::lstat_path(lake.objects().path_of(hash));
+          progress.advance(1, st ? st->size : 0);
+          if (ok && !*ok) {
+            std::lock_guard<std::mutex> lock(mutex);
+            report.faults.push_back(
+                {"object",
+                 hash,
+                 "content does not match its hash (corrupted)"});
+          }
+        });
+  }
+  report.objects = objects.size();
+  report.bytes = total_bytes;
+
+  std::unordered_set<std::string> have(objects.begin(), objects.end());
+  std::vector<std::string> missing;
+  for (const auto& hash : scan.referenced) {
+    if (!have.count(hash)) {
+      missing.push_back(hash);
+    }
+  }
+  std::sort(missing.begin(), missing.end());
+  for (const auto& hash : missing) {
+    report.faults.push_back({"reference", hash, "named by a node but missing"});
+  }
+  for (const auto& hash : objects) {
+    if (!scan.referenced.count(hash)) {
+      ++report.unreferenced;
+    }
+  }
+  std::error_code ec;
+  for (fs::directory_iterator it(lake.dir() / "tmp", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    ++report.temporary;
+  }
+
+  // The index must be a projection of exactly the sound nodes.
+  auto& idx = lake.index();
+  auto indexed = idx.all_node_ids();
+  std::unordered_set<std::string> sound(scan.ids.begin(), scan.ids.end());
+  for (const auto& id : indexed) {
+    if (!sound.count(id)) {
+      report.faults.push_back(
+          {"index", id, "indexed, but not a sound node on disk"});
+    }
+  }
+  if (indexed.size() < scan.ids.size()) {
+    report.faults.push_back({"index",
+                             "index.db",
+                             std::to_string(scan.ids.size() - indexed.size()) +
+                                 " node(s) on disk are not indexed"});
+  }
+  report.heads = idx.heads();
+  std::sort(report.faults.begin(), report.faults.end(), [](auto& a, auto& b) {
+    return std::tie(a.kind, a.target) < std::tie(b.kind, b.target);
+  });
+  return report;
+}
+
+GcReport
+gc(Lake& lake, bool dry_run, util::Progress& progress)
+{
+  lake.lock("mlake gc");
+  GcReport report;
+  report.dry_run = dry_run;
+  NodeScan scan = scan_nodes(lake);
+  for (const auto& [hash, node] : scan.trees) {
+    if (auto bytes = lake.objects().read(hash)) {
+      try {
+        for (const auto& entry : store::parse_tree(*bytes, hash).entries) {
+          scan.referenced.insert(entry.hash);
+        }
+      } catch (const Error&) {
+      }
+    }
+  }
+  std::vector<std::string> objects;
+  lake.objects().for_each([&](const std::string& hash) {
+    if (!scan.referenced.count(hash)) {
+      objects.push_back(hash);
+    }
+  });
+  std::sort(objects.begin(), objects.end());
+  util::ProgressPhase phase(progress, "collecting", objects.size(), 0);
+  for (const auto& hash : objects) {
+    util::throw_if_interrupted();
+    auto st = util::lstat_path(lake.objects().path_of(hash));
+    report.bytes += st ? st->size : 0;
+    if (!dry_run) {
+      lake.objects().remove(hash);
+    }
+    report.removed.push_back(hash);
+    progress.advance(1, 0);
+  }
+  // Holding the lock, no writer is at work: every temporary file is a
+  // leftover of an interrupted one.
+  std::vector<fs::path> leftovers;
+  std::error_code ec;
+  for (fs::directory_iterator it(lake.dir() / "tmp", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    leftovers.push_back(it->path());
+  }
+  for (fs::directory_iterator it(lake.objects().objects_dir(), ec), end;
+       !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().filename().string().starts_with(".")) {
+      leftovers.push_back(it->path());
+    }
+  }
+  for (const auto& path : leftovers) {
+    ++report.temporary;
+    if (!dry_run) {
+      fs::remove_all(path, ec);
+    }
+  }
+  return report;
+}
+
+} // namespace mlake::lake

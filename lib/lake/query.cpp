@@ -1,0 +1,362 @@
+#include <mlake/lake/lake.hpp>
+#include <mlake/lake/metadata.hpp>
+#include <mlake/lake/query.hpp>
+#include <mlake/lake/refs.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/time.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "workspace_util.hpp"
+
+namespace mlake::lake {
+
+namespace {
+
+// Version numbers of an artifact's versions by recording node, computed
+// once per artifact per query.
+class Ordinals
+{
+public:
+  explicit Ordinals(index::Index& idx) : m_idx(idx) {}
+
+  int
+  of(const std::string& artifact, const std::string& node)
+  {
+    auto it = m_cache.find(artifact);
+    if (it == m_cache.end()) {
+      std::map<std::string, int> by_node;
+      for (const auto& v : m_idx.versions(artifact)) {
+        by_node[v.node] = v.ordinal;
+      }
+      it = m_cache.emplace(artifact, std::move(by_node)).first;
+    }
+    auto found = it->second.find(node);
+    return found == it->second.end() ? 0 : found->second;
+  }
+
+private:
+  index::Index& m_idx;
+  std::map<std::string, std::map<std::string, int>> m_cache;
+};
+
+json
+user_json(const std::string& name, const std::string& email)
+{
+  return {{"name", name}, {"email", email}};
+}
+
+json
+version_json(const index::VersionRow& v)
+{
+  json out = {{"artifact", v.artifact},
+              {"version", v.ordinal},
+              {"hash", v.hash},
+              {"type", v.type},
+              {"size", v.size},
+              {"path", v.path},
+              {"node", v.node},
+              {"time", v.time},
+              {"user", user_json(v.user_name, v.user_email)},
+              {"message", v.message}};
+  if (v.type == "dir") {
+    out["files"] = v.files;
+  }
+  return out;
+}
+
+json
+io_json(const std::vector<index::IoRow>& rows,
+        const std::string& direction,
+        Ordinals& ordinals)
+{
+  json out = json::array();
+  for (const auto& io : rows) {
+    if (io.direction != direction) {
+      continue;
+    }
+    json item = {{"artifact", io.artifact},
+                 {"hash", io.hash},
+                 {"type", io.type},
+                 {"size", io.size},
+                 {"path", io.path},
+                 {"role", io.role}};
+    if (direction == "out") {
+      item["version"] = ordinals.of(io.artifact, io.node);
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+json
+node_summary(index::Index& idx, const index::NodeRow& n, Ordinals& ordinals)
+{
+  auto io = idx.node_io(n.id);
+  return {{"id", n.id},
+          {"kind", n.kind},
+          {"message", n.message},
+          {"user", user_json(n.user_name, n.user_email)},
+          {"host", n.host},
+          {"time", {{"start", n.time_start}, {"end", n.time_end}}},
+          {"inputs", io_json(io, "in", ordinals)},
+          {"outputs", io_json(io, "out", ordinals)}};
+}
+
+json
+artifact_summary(const index::ArtifactRow& a)
+{
+  json out = {{"name", a.name},
+              {"kind", a.field("kind", "other")},
+              {"security", a.field("security", "internal")},
+              {"owner", a.field("owner")},
+              {"description", a.field("description")},
+              {"path", a.field("path")},
+              {"tags", a.tags},
+              {"versions", a.version_count},
+              {"created", a.created}};
+  if (a.latest) {
+    out["latest"] = version_json(*a.latest);
+  } else {
+    out["latest"] = nullptr;
+  }
+  return out;
+}
+
+json
+show_artifact(Lake& lake, const std::string& name)
+{
+  auto& idx = lake.index();
+  auto row = idx.artifact(name);
+  if (!row) {
+    throw Error(Exit::not_found, "no artifact named " + quote(name));
+  }
+  json out = artifact_summary(*row);
+  out["type"] = "artifact";
+  out["created_by"] = row->created_node;
+  json versions = json::array();
+  for (const auto& v : idx.versions(name)) {
+    versions.push_back(version_json(v));
+  }
+  out["history"] = std::move(versions);
+  json changes = json::array();
+  for (const auto& a : idx.annotations(name)) {
+    changes.push_back({{"node", a.node},
+                       {"field", a.field},
+                       {"value", a.value},
+                       {"time", a.time},
+                       {"user", a.user_name},
+                       {"message", a.message}});
+  }
+  out["metadata_history"] = std::move(changes);
+  return out;
+}
+
+json
+show_version(Lake& lake, const index::VersionRow& v)
+{
+  auto& idx = lake.index();
+  auto artifact = idx.artifact(v.artifact);
+  auto node = lake.nodes().read(v.node);
+  auto row = idx.node(v.node);
+  json out = {{"type", "version"},
+              {"artifact", v.artifact},
+              {"version", v.ordinal},
+              {"versions", artifact ? artifact->version_count : 0},
+              {"hash", v.hash},
+              {"node", v.node}};
+  out["what"] = {
+      {"artifact", v.artifact},
+      {"kind", artifact ? artifact->field("kind", "other") : "other"},
+      {"type", v.type},
+      {"size", v.size},
+      {"files", v.files},
+      {"hash", v.hash},
+      {"description", artifact ? artifact->field("description") : ""},
+      {"security",
+       artifact ? artifact->field("security", "internal") : "internal"},
+      {"owner", artifact ? artifact->field("owner") : ""},
+      {"tags", artifact ? json(artifact->tags) : json::array()},
+      {"stored", lake.objects().contains(v.hash)}};
+  out["who"] = user_json(v.user_name, v.user_email);
+  out["where"] = {{"path", v.path}, {"host", row ? row->host : ""}};
+  out["when"] = v.time;
+  out["why"] = v.message;
+  json how = {{"kind", v.node_kind}, {"node", v.node}};
+  if (node) {
+    for (const char* key : {"command", "exit_code", "params", "env", "code"}) {
+      if (node->contains(key)) {
+        how[key] = (*node)[key];
+      }
+    }
+  }
+  Ordinals ordinals(idx);
+  auto io = idx.node_io(v.node);
+  how["inputs"] = io_json(io, "in", ordinals);
+  out["how"] = std::move(how);
+  return out;
+}
+
+json
+show_node(Lake& lake, const std::string& id)
+{
+  auto& idx = lake.index();
+  auto node = lake.nodes().read(id);
+  auto row = idx.node(id);
+  if (!node || !row) {
+    throw Error(Exit::not_found, "no node " + quote(id));
+  }
+  Ordinals ordinals(idx);
+  json out = node_summary(idx, *row, ordinals);
+  out["type"] = "node";
+  out["parents"] = idx.parents(id);
+  out["children"] = idx.children(id);
+  out["record"] = *node;
+  return out;
+}
+
+} // namespace
+
+json
+log(Lake& lake,
+    const std::optional<std::string>& artifact,
+    const fs::path& cwd,
+    int limit)
+{
+  auto& idx = lake.index();
+  std::optional<std::string> name;
+  if (artifact) {
+    name = find_artifact(lake, *artifact, cwd);
+    if (!name) {
+      throw Error(Exit::not_found,
+                  "no artifact named " + quote(*artifact),
+                  "run 'mlake list' to see the artifacts");
+    }
+  }
+  Ordinals ordinals(idx);
+  json out = json::array();
+  for (const auto& n : idx.log(name, limit < 0 ? -1 : limit)) {
+    out.push_back(node_summary(idx, n, ordinals));
+  }
+  return out;
+}
+
+json
+show(Lake& lake, const std::string& ref, const fs::path& cwd)
+{
+  Resolved r = resolve_ref(lake, ref, cwd);
+  switch (r.kind) {
+  case Resolved::Kind::artifact:
+    return show_artifact(lake, r.artifact);
+  case Resolved::Kind::version:
+    return show_version(lake, *r.version);
+  case Resolved::Kind::node:
+    return show_node(lake, r.node);
+  }
+  return nullptr;
+}
+
+json
+list(Lake& lake, const std::optional<std::string>& kind)
+{
+  if (kind) {
+    check_choice("kind", *kind, artifact_kinds());
+  }
+  json out = json::array();
+  for (const auto& a : lake.index().artifacts(kind)) {
+    out.push_back(artifact_summary(a));
+  }
+  return out;
+}
+
+json
+annotate(Lake& lake, const AnnotateOptions& options)
+{
+  if (options.message.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Error(Exit::usage,
+                "a message is required",
+                "say why with -m, as for a git commit");
+  }
+  if (options.security) {
+    check_choice("security level", *options.security, security_levels());
+  }
+  if (options.kind) {
+    check_choice("kind", *options.kind, artifact_kinds());
+  }
+  lake.lock("mlake annotate");
+  auto name = find_artifact(lake, options.artifact, options.cwd);
+  if (!name) {
+    throw Error(Exit::not_found,
+                "no artifact named " + quote(options.artifact),
+                "run 'mlake list' to see the artifacts");
+  }
+  auto row = lake.index().artifact(*name);
+  json changes = json::object();
+  auto set = [&](const char* field,
+                 const std::optional<std::string>& value,
+                 const std::string& current) {
+    if (value && *value != current) {
+      changes[field] = *value;
+    }
+  };
+  set("description", options.description, row->field("description"));
+  set("owner", options.owner, row->field("owner"));
+  set("security", options.security, row->field("security", "internal"));
+  set("kind", options.kind, row->field("kind", "other"));
+  auto has_tag = [&](const std::string& tag) {
+    return std::find(row->tags.begin(), row->tags.end(), tag) !=
+           row->tags.end();
+  };
+  json add = json::array();
+  json remove = json::array();
+  for (const auto& tag : options.tags) {
+    if (tag.empty() || tag.find_first_of(" \t\r\n,") != std::string::npos) {
+      throw Error(Exit::usage,
+                  "tag " + quote(tag) +
+                      " must be one word, without spaces or commas");
+    }
+    if (!has_tag(tag) && std::find(add.begin(), add.end(), tag) == add.end()) {
+      add.push_back(tag);
+    }
+  }
+  for (const auto& tag : options.untags) {
+    if (!has_tag(tag)) {
+      throw Error(Exit::usage,
+                  quote(*name) + " has no tag " + quote(tag),
+                  "run 'mlake show " + *name + "' to see its tags");
+    }
+    if (std::find(add.begin(), add.end(), tag) != add.end()) {
+      throw Error(Exit::usage,
+                  "tag " + quote(tag) + " is both added and removed");
+    }
+    remove.push_back(tag);
+  }
+  if (!add.empty() || !remove.empty()) {
+    changes["tags"] = json::object();
+    if (!add.empty()) {
+      changes["tags"]["add"] = add;
+    }
+    if (!remove.empty()) {
+      changes["tags"]["remove"] = remove;
+    }
+  }
+  if (changes.empty()) {
+    throw Error(Exit::usage,
+                "nothing to change for " + quote(*name),
+                "give --description, --owner, --security, --kind, --tag or "
+                "--untag with a new value");
+  }
+  const std::string now = util::format_rfc3339(util::now_micros());
+  json node = {{"kind", "annotate"},
+               {"message", options.message},
+               {"inputs", json::array()},
+               {"outputs", json::array()},
+               {"metadata", {{*name, changes}}},
+               {"env", basic_env()},
+               {"time", {{"start", now}, {"end", now}}}};
+  std::string id = lake.commit(std::move(node));
+  return {{"node", id}, {"artifact", *name}, {"changes", changes}};
+}
+
+} // namespace mlake::lake

@@ -1,0 +1,162 @@
+#include <mlake/store/materialize.hpp>
+#include <mlake/util/error.hpp>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mlake::store {
+
+using util::AtomicFile;
+using util::UniqueFd;
+
+std::optional<LinkMode>
+parse_link_mode(std::string_view text)
+{
+  if (text == "copy" || text == "reflink") {
+    return LinkMode::copy;
+  }
+  if (text == "hardlink") {
+    return LinkMode::hardlink;
+  }
+  if (text == "symlink") {
+    return LinkMode::symlink;
+  }
+  return std::nullopt;
+}
+
+std::string
+to_string(LinkMode mode)
+{
+  switch (mode) {
+  case LinkMode::copy:
+    return "copy";
+  case LinkMode::hardlink:
+    return "hardlink";
+  case LinkMode::symlink:
+    return "symlink";
+  }
+  return "copy";
+}
+
+unsigned
+workspace_file_mode(bool exec)
+{
+  // umask() can only be read by setting it; do that once, before any
+  // worker thread creates files.
+  static const mode_t mask = [] {
+    mode_t m = ::umask(022);
+    ::umask(m);
+    return m;
+  }();
+  return (exec ? 0777u : 0666u) & ~static_cast<unsigned>(mask);
+}
+
+namespace {
+
+void
+copy_content(int in, int out, const fs::path& source, const fs::path& dest)
+{
+  if (::ioctl(out, FICLONE, in) == 0) {
+    return;
+  }
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n > 0) {
+      continue;
+    }
+    if (n == 0) {
+      return;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+        errno == EINVAL) {
+      break;
+    }
+    throw Error(Exit::usage,
+                "cannot copy " + quote(source.string()) + " to " +
+                    quote(dest.string()) + ": " + util::errno_text(errno));
+  }
+  // copy_file_range is not available between these filesystems: copy in
+  // user space from wherever it stopped.
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw Error(Exit::usage,
+                  "cannot read " + quote(source.string()) + ": " +
+                      util::errno_text(errno));
+    }
+    if (n == 0) {
+      return;
+    }
+    util::write_all(out, buffer, static_cast<std::size_t>(n), dest);
+  }
+}
+
+bool
+try_link(const fs::path& object, const fs::path& dest, bool symbolic)
+{
+  fs::path tmp = util::temp_name(dest.parent_path(), dest.filename().string());
+  int rc = symbolic ? ::symlink(object.c_str(), tmp.c_str())
+                    : ::link(object.c_str(), tmp.c_str());
+  if (rc != 0) {
+    return false;
+  }
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(Exit::usage,
+                "cannot write " + quote(dest.string()) + ": " +
+                    util::errno_text(err));
+  }
+  return true;
+}
+
+} // namespace
+
+void
+materialize(const ObjectStore& store,
+            std::string_view hash,
+            const fs::path& dest,
+            LinkMode mode,
+            bool exec)
+{
+  fs::path object = store.path_of(hash);
+  if (mode != LinkMode::copy && !store.contains(hash)) {
+    throw Error(Exit::not_found,
+                "object " + std::string(hash) + " is not in the lake");
+  }
+  // An object is stored read-only without an exec bit, so a hard link can
+  // only stand in for a file that is not executable.
+  if (mode == LinkMode::hardlink && !exec && try_link(object, dest, false)) {
+    return;
+  }
+  if (mode == LinkMode::symlink && try_link(fs::absolute(object), dest, true)) {
+    return;
+  }
+  UniqueFd in(::open(object.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) {
+    if (errno == ENOENT) {
+      throw Error(Exit::not_found,
+                  "object " + std::string(hash) + " is not in the lake",
+                  "run 'mlake pull' to fetch it from a remote");
+    }
+    throw Error(Exit::usage,
+                "cannot read object " + std::string(hash) + ": " +
+                    util::errno_text(errno));
+  }
+  AtomicFile file(
+      dest.parent_path(), dest.filename().string(), workspace_file_mode(exec));
+  copy_content(in.get(), file.fd(), object, dest);
+  file.commit(dest, AtomicFile::Sync::none);
+}
+
+} // namespace mlake::store

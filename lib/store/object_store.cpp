@@ -1,0 +1,381 @@
+#include <mlake/store/object_store.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace mlake::store {
+
+using util::AtomicFile;
+using util::UniqueFd;
+
+namespace {
+
+// Files up to this size are read into memory whole: the store is asked
+// whether it has the content before anything is written.
+constexpr std::size_t small_file_limit = 4 << 20;
+constexpr std::size_t chunk_size = 8 << 20;
+constexpr std::size_t pipeline_depth = 4;
+// Start write-back of a large object every so often, so that the batch
+// sync at the end has little left to do.
+constexpr std::size_t writeback_interval = 64 << 20;
+
+ssize_t
+read_some(int fd, char* buffer, std::size_t size, const fs::path& path)
+{
+  std::size_t total = 0;
+  while (total < size) {
+    ssize_t n = ::read(fd, buffer + total, size - total);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Error(Exit::usage,
+                  "cannot read " + quote(path.string()) + ": " +
+                      util::errno_text(errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    total += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(total);
+}
+
+// Hashes chunks on its own thread while the caller writes them, so that
+// hashing and copying a large file overlap.
+class PipelinedHasher
+{
+public:
+  PipelinedHasher()
+  {
+    for (std::size_t i = 0; i < pipeline_depth; ++i) {
+      m_buffers.emplace_back(new char[chunk_size]);
+      m_free.push_back(m_buffers.back().get());
+    }
+    m_thread = std::thread([this] { run(); });
+  }
+
+  ~PipelinedHasher()
+  {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+
+  char*
+  acquire()
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_cv.wait(lock, [this] { return !m_free.empty(); });
+    char* buffer = m_free.front();
+    m_free.pop_front();
+    return buffer;
+  }
+
+  // Hash `size` bytes of `buffer`; the buffer returns to the free list when
+  // done, and the caller may keep reading it until it calls acquire() again.
+  void
+  submit(char* buffer, std::size_t size)
+  {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_work.emplace_back(buffer, size);
+    }
+    m_cv.notify_all();
+  }
+
+  std::string
+  finish()
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_cv.wait(lock, [this] { return m_free.size() == pipeline_depth; });
+    return m_sha.hex_digest();
+  }
+
+private:
+  void
+  run()
+  {
+    for (;;) {
+      std::pair<char*, std::size_t> item;
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [this] { return m_stop || !m_work.empty(); });
+        if (m_work.empty()) {
+          return;
+        }
+        item = m_work.front();
+        m_work.pop_front();
+      }
+      m_sha.update(item.first, item.second);
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_free.push_back(item.first);
+      }
+      m_cv.notify_all();
+    }
+  }
+
+  util::Sha256 m_sha;
+  std::vector<std::unique_ptr<char[]>> m_buffers;
+  std::deque<char*> m_free;
+  std::deque<std::pair<char*, std::size_t>> m_work;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_stop = false;
+  std::thread m_thread;
+};
+
+bool
+try_reflink(int source_fd, int dest_fd)
+{
+  return ::ioctl(dest_fd, FICLONE, source_fd) == 0;
+}
+
+// Hash what is left to read of `fd`.
+std::string
+hash_stream(int fd,
+            const fs::path& path,
+            util::Progress& progress,
+            std::uint64_t* size = nullptr)
+{
+  util::Sha256 sha;
+  thread_local std::unique_ptr<char[]> buffer(new char[chunk_size]);
+  for (;;) {
+    util::throw_if_interrupted();
+    ssize_t n = read_some(fd, buffer.get(), chunk_size, path);
+    if (n == 0) {
+      break;
+    }
+    sha.update(buffer.get(), static_cast<std::size_t>(n));
+    if (size) {
+      *size += static_cast<std::uint64_t>(n);
+    }
+    progress.advance(0, static_cast<std::uint64_t>(n));
+  }
+  return sha.hex_digest();
+}
+
+} // namespace
+
+ObjectStore::ObjectStore(const fs::path& lake_dir)
+    : m_objects(lake_dir / "objects"), m_tmp(lake_dir / "tmp")
+{}
+
+fs::path
+ObjectStore::path_of(std::string_view hash) const
+{
+  std::string name(hash);
+  return m_objects / name.substr(0, 2) / name.substr(2);
+}
+
+bool
+ObjectStore::contains(std::string_view hash) const
+{
+  return ::access(path_of(hash).c_str(), F_OK) == 0;
+}
+
+void
+ObjectStore::publish(AtomicFile& file, const std::string& hash) const
+{
+  ::fchmod(file.fd(), 0444);
+  fs::path target = path_of(hash);
+  if (::mkdir(target.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
+    throw Error(Exit::usage,
+                "cannot create " + quote(target.parent_path().string()) + ": " +
+                    util::errno_text(errno));
+  }
+  // Renaming over an existing object is harmless: same name, same bytes.
+  file.commit(target, AtomicFile::Sync::none);
+}
+
+StoredObject
+ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
+{
+  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) {
+    throw Error(errno == ENOENT ? Exit::not_found : Exit::usage,
+                "cannot read " + quote(source.string()) + ": " +
+                    util::errno_text(errno));
+  }
+  util::FileStat st = util::stat_fd(in.get(), source);
+  if (!st.is_regular()) {
+    throw Error(Exit::usage, quote(source.string()) + " is not a regular file");
+  }
+
+  StoredObject out;
+  if (st.size <= small_file_limit) {
+    thread_local std::vector<char> buffer;
+    buffer.resize(small_file_limit + 1);
+    ssize_t n = read_some(in.get(), buffer.data(), buffer.size(), source);
+    if (static_cast<std::size_t>(n) <= small_file_limit) {
+      std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+      out.hash = util::sha256_hex(bytes);
+      out.size = bytes.size();
+      if (!contains(out.hash)) {
+        AtomicFile file(m_tmp, "object", 0444);
+        file.write(bytes);
+        publish(file, out.hash);
+        out.added = true;
+      }
+      progress.advance(0, out.size);
+      return out;
+    }
+    // The file grew while we looked at it; fall through and stream it.
+    ::lseek(in.get(), 0, SEEK_SET);
+  }
+
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  AtomicFile file(m_tmp, "object", 0444);
+  if (try_reflink(in.get(), file.fd())) {
+    // The filesystem shares the blocks; reading is then the only copy.
+    out.hash = hash_stream(in.get(), source, progress, &out.size);
+  } else {
+    PipelinedHasher hasher;
+    std::uint64_t since_writeback = 0;
+    for (;;) {
+      util::throw_if_interrupted();
+      char* buffer = hasher.acquire();
+      ssize_t n = read_some(in.get(), buffer, chunk_size, source);
+      if (n == 0) {
+        hasher.submit(buffer, 0);
+        break;
+      }
+      auto size = static_cast<std::size_t>(n);
+      hasher.submit(buffer, size);
+      file.write(std::string_view(buffer, size));
+      out.size += size;
+      since_writeback += size;
+      if (since_writeback >= writeback_interval) {
+        ::sync_file_range(file.fd(),
+                          static_cast<off_t>(out.size - since_writeback),
+                          static_cast<off_t>(since_writeback),
+                          SYNC_FILE_RANGE_WRITE);
+        since_writeback = 0;
+      }
+      progress.advance(0, size);
+    }
+    out.hash = hasher.finish();
+  }
+  if (contains(out.hash)) {
+    return out; // `file` removes the temporary copy
+  }
+  publish(file, out.hash);
+  out.added = true;
+  return out;
+}
+
+std::string
+ObjectStore::put_bytes(std::string_view bytes) const
+{
+  std::string hash = util::sha256_hex(bytes);
+  if (!contains(hash)) {
+    AtomicFile file(m_tmp, "object", 0444);
+    file.write(bytes);
+    publish(file, hash);
+  }
+  return hash;
+}
+
+std::optional<std::string>
+ObjectStore::read(std::string_view hash) const
+{
+  return util::read_file_if_exists(path_of(hash));
+}
+
+std::optional<bool>
+ObjectStore::verify(std::string_view hash) const
+{
+  fs::path path = path_of(hash);
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw Error(Exit::integrity,
+                "cannot read object " + std::string(hash) + ": " +
+                    util::errno_text(errno));
+  }
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  return hash_stream(in.get(), path, util::no_progress()) == hash;
+}
+
+void
+ObjectStore::for_each(
+    const std::function<void(const std::string&)>& fn,
+    const std::function<void(const fs::path&)>& on_stray) const
+{
+  std::error_code ec;
+  for (fs::directory_iterator fan(m_objects, ec), end; !ec && fan != end;
+       fan.increment(ec)) {
+    std::string prefix = fan->path().filename().string();
+    if (!fan->is_directory() || prefix.size() != 2 || !util::is_hex(prefix)) {
+      if (on_stray) {
+        on_stray(fan->path());
+      }
+      continue;
+    }
+    for (fs::directory_iterator entry(fan->path(), ec); !ec && entry != end;
+         entry.increment(ec)) {
+      std::string name = prefix + entry->path().filename().string();
+      if (util::is_sha256_hex(name)) {
+        fn(name);
+      } else if (on_stray) {
+        on_stray(entry->path());
+      }
+    }
+  }
+  if (ec) {
+    throw Error(Exit::integrity,
+                "cannot list " + quote(m_objects.string()) + ": " +
+                    ec.message());
+  }
+}
+
+std::optional<std::uint64_t>
+ObjectStore::remove(std::string_view hash) const
+{
+  fs::path path = path_of(hash);
+  auto st = util::lstat_path(path);
+  if (!st) {
+    return std::nullopt;
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    throw Error(Exit::usage,
+                "cannot remove " + quote(path.string()) + ": " +
+                    util::errno_text(errno));
+  }
+  return st->size;
+}
+
+std::string
+hash_file(const fs::path& path)
+{
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) {
+    throw Error(errno == ENOENT ? Exit::not_found : Exit::usage,
+                "cannot read " + quote(path.string()) + ": " +
+                    util::errno_text(errno));
+  }
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  return hash_stream(in.get(), path, util::no_progress());
+}
+
+} // namespace mlake::store

@@ -1,0 +1,70 @@
+#include <mlake/util/error.hpp>
+#include <mlake/util/json.hpp>
+
+namespace mlake::util {
+
+std::string
+canonical_json(const json& value)
+{
+  // nlohmann::json keeps object keys in a std::map, so dump() emits them in
+  // bytewise order; with no indent it adds no whitespace.
+  try {
+    return value.dump(-1, ' ', false, json::error_handler_t::strict);
+  } catch (const json::exception& e) {
+    throw Error(Exit::usage,
+                std::string("text is not valid UTF-8: ") + e.what());
+  }
+}
+
+void
+append_json_string(std::string& out, std::string_view text)
+{
+  static const char digits[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (c < 0x20) {
+        out += "\\u00";
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0xf]);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+  }
+  out.push_back('"');
+}
+
+json
+parse_json(std::string_view text, const std::string& what)
+{
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(Exit::usage, "cannot parse " + what + ": " + e.what());
+  }
+}
+
+} // namespace mlake::util
