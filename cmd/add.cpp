@@ -33,7 +33,10 @@ setup_add(CLI::App& app)
 {
   auto a = std::make_shared<AddArgs>();
   app.add_option("PATH", a->paths, "Files and folders to record")->required();
-  app.add_option("-m,--message", a->message, "Why (required)")->required();
+  app.add_option("-m,--message",
+                 a->message,
+                 "Why: the reason for this change, as in a commit")
+      ->required();
   app.add_option("--name", a->name, "Artifact name (default: the path)");
   app.add_option("--kind", a->kind, "dataset, model, code or other");
   app.add_option("--owner", a->owner, "Who is responsible for it");

@@ -22,7 +22,10 @@ setup_annotate(CLI::App& app)
 {
   auto a = std::make_shared<AnnotateArgs>();
   app.add_option("NAME", a->name, "The artifact (name or path)")->required();
-  app.add_option("-m,--message", a->message, "Why (required)")->required();
+  app.add_option("-m,--message",
+                 a->message,
+                 "Why: the reason for this change, as in a commit")
+      ->required();
   app.add_option("--description", a->description, "What it is");
   app.add_option("--owner", a->owner, "Who is responsible for it");
   app.add_option("--security",

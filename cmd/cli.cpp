@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -89,6 +90,30 @@ print_error(const std::string& message, const std::string& hint)
   }
 }
 
+// The first word that is not an option (or the value of -C), when it is
+// not a command: CLI11 would report it only as a missing subcommand.
+std::optional<std::string>
+unknown_command(int argc, char** argv)
+{
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-C") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      continue;
+    }
+    for (const auto& command : commands()) {
+      if (arg == command.name) {
+        return std::nullopt;
+      }
+    }
+    return arg;
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 int
@@ -122,12 +147,34 @@ run(int argc, char** argv)
     entries.push_back({sub, &command, command.setup(*sub)});
   }
 
+  if (auto unknown = unknown_command(argc, argv)) {
+    print_error("unknown command " + quote(*unknown),
+                "run 'mlake --help' to list the commands");
+    return int(Exit::usage);
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
     // CLI11 uses 100 and up for usage errors; mlake's code for them is 2.
-    return code == 0 ? 0 : int(Exit::usage);
+    std::string message = e.what();
+    if (message.size() > 1 &&
+        std::islower(static_cast<unsigned char>(message[1]))) {
+      message[0] = static_cast<char>(std::tolower(message[0]));
+    }
+    std::string command;
+    for (const auto& entry : entries) {
+      if (entry.app->parsed()) {
+        command = std::string(entry.command->name) + " ";
+      }
+    }
+    print_error(message, "run 'mlake " + command + "--help' for usage");
+    return int(Exit::usage);
   }
 
   try {
