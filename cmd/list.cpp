@@ -28,21 +28,29 @@ setup_list(CLI::App& app)
       }
       return 0;
     }
-    std::size_t width = 4;
-    for (const auto& a : artifacts) {
-      width = std::max(width, display_width(a["name"]));
-    }
-    std::cout << pad("NAME", width + 2) << pad("KIND", 9) << pad("VER", 5)
-              << pad("SIZE", 11) << pad("OWNER", 16) << pad("SECURITY", 14)
-              << "UPDATED\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"NAME", "KIND", "VER", "SIZE", "OWNER", "SECURITY", "UPDATED"}};
     for (const auto& a : artifacts) {
       const json& latest = a["latest"];
-      std::cout << pad(a["name"], width + 2) << pad(a["kind"], 9)
-                << pad(std::to_string(a["versions"].get<int>()), 5)
-                << pad(latest.is_null() ? "-" : human_size(latest["size"]), 11)
-                << pad(or_dash(a["owner"]), 16) << pad(a["security"], 14)
-                << (latest.is_null() ? "-" : human_time(latest["time"]))
-                << "\n";
+      rows.push_back({a["name"],
+                      a["kind"],
+                      std::to_string(a["versions"].get<int>()),
+                      latest.is_null() ? "-" : human_size(latest["size"]),
+                      or_dash(a["owner"]),
+                      a["security"],
+                      latest.is_null() ? "-" : human_time(latest["time"])});
+    }
+    std::vector<std::size_t> widths(rows.front().size(), 0);
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        widths[i] = std::max(widths[i], display_width(row[i]));
+      }
+    }
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i + 1 < row.size(); ++i) {
+        std::cout << pad(row[i], widths[i] + 2);
+      }
+      std::cout << row.back() << "\n";
     }
     return 0;
   };
