@@ -114,6 +114,32 @@ unknown_command(int argc, char** argv)
   return std::nullopt;
 }
 
+struct Entry
+{
+  CLI::App* app;
+  const Command* command;
+  Runner runner;
+};
+
+int
+usage_error(const CLI::ParseError& e, const std::vector<Entry>& entries)
+{
+  // CLI11 uses 100 and up for usage errors; mlake's code for them is 2.
+  std::string message = e.what();
+  if (message.size() > 1 &&
+      std::islower(static_cast<unsigned char>(message[1]))) {
+    message[0] = static_cast<char>(std::tolower(message[0]));
+  }
+  std::string command;
+  for (const auto& entry : entries) {
+    if (entry.app->parsed()) {
+      command = std::string(entry.command->name) + " ";
+    }
+  }
+  print_error(message, "run 'mlake " + command + "--help' for usage");
+  return int(Exit::usage);
+}
+
 } // namespace
 
 int
@@ -128,18 +154,14 @@ run(int argc, char** argv)
   Globals globals;
   app.add_option("-C", globals.chdir, "Run as if mlake was started in DIR")
       ->type_name("DIR");
-  app.add_flag("-q,--quiet", globals.quiet, "Print nothing but errors");
+  app.add_flag("-q,--quiet",
+               globals.quiet,
+               "No messages or progress, only errors and the data asked for");
   app.add_flag(
       "--no-progress", globals.no_progress, "Never draw a progress bar");
   app.add_flag("--json", globals.json, "Print JSON for scripts");
   app.require_subcommand(1);
 
-  struct Entry
-  {
-    CLI::App* app;
-    const Command* command;
-    Runner runner;
-  };
   std::vector<Entry> entries;
   for (const auto& command : commands()) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
@@ -160,21 +182,14 @@ run(int argc, char** argv)
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    if (std::string(e.what()).find("subcommand") != std::string::npos) {
+      print_error("no command given", "run 'mlake --help' to list them");
+      return int(Exit::usage);
+    }
+    return usage_error(e, entries);
   } catch (const CLI::ParseError& e) {
-    // CLI11 uses 100 and up for usage errors; mlake's code for them is 2.
-    std::string message = e.what();
-    if (message.size() > 1 &&
-        std::islower(static_cast<unsigned char>(message[1]))) {
-      message[0] = static_cast<char>(std::tolower(message[0]));
-    }
-    std::string command;
-    for (const auto& entry : entries) {
-      if (entry.app->parsed()) {
-        command = std::string(entry.command->name) + " ";
-      }
-    }
-    print_error(message, "run 'mlake " + command + "--help' for usage");
-    return int(Exit::usage);
+    return usage_error(e, entries);
   }
 
   try {

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "schema.hpp"
@@ -322,16 +323,17 @@ Index::apply(const std::string& id, const json& node)
         touch_artifact(artifact);
         if (std::string(direction) == "out") {
           auto& v = stmt("INSERT OR IGNORE INTO versions(artifact, node, "
-                         "hash, type, size, files, path, time) "
-                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+                         "hash, type, size, files, exec, path, time) "
+                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
           v.bind(1, artifact);
           v.bind(2, id);
           v.bind(3, hash);
           v.bind(4, type);
           v.bind(5, static_cast<int64_t>(size));
           v.bind(6, static_cast<int64_t>(item.value("files", 1)));
-          v.bind(7, path);
-          v.bind(8, time_end);
+          v.bind(7, item.value("exec", false) ? 1 : 0);
+          v.bind(8, path);
+          v.bind(9, time_end);
           v.exec();
           set_field(artifact, "path", path);
         }
@@ -558,7 +560,8 @@ Index::query_versions(const std::string& where, const std::string& key)
   std::string sql =
       "SELECT * FROM (SELECT v.artifact, ROW_NUMBER() OVER (PARTITION BY "
       "v.artifact ORDER BY v.time, v.node) AS ordinal, v.node, v.hash, v.type, "
-      "v.size, v.files, v.path, v.time, n.kind, n.user_name, n.user_email, "
+      "v.size, v.files, v.exec, v.path, v.time, n.kind, n.user_name, "
+      "n.user_email, "
       "n.message FROM versions v JOIN nodes n ON n.id = v.node WHERE "
       "v.artifact IN (SELECT artifact FROM versions WHERE " +
       where + ")) WHERE " + where + " ORDER BY artifact, ordinal";
@@ -574,12 +577,13 @@ Index::query_versions(const std::string& where, const std::string& key)
     row.type = q.getColumn(4).getString();
     row.size = static_cast<std::uint64_t>(q.getColumn(5).getInt64());
     row.files = static_cast<std::uint64_t>(q.getColumn(6).getInt64());
-    row.path = q.getColumn(7).getString();
-    row.time = q.getColumn(8).getString();
-    row.node_kind = q.getColumn(9).getString();
-    row.user_name = q.getColumn(10).getString();
-    row.user_email = q.getColumn(11).getString();
-    row.message = q.getColumn(12).getString();
+    row.exec = q.getColumn(7).getInt() != 0;
+    row.path = q.getColumn(8).getString();
+    row.time = q.getColumn(9).getString();
+    row.node_kind = q.getColumn(10).getString();
+    row.user_name = q.getColumn(11).getString();
+    row.user_email = q.getColumn(12).getString();
+    row.message = q.getColumn(13).getString();
     rows.push_back(std::move(row));
   }
   return rows;
@@ -710,54 +714,121 @@ Index::annotations(const std::string& artifact)
   });
 }
 
-std::unordered_map<std::string, StatEntry>
-Index::stat_entries(const std::string& under)
+// A snapshot's entries are encoded back to back: u32 path length, the path,
+// u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns (in the machine's byte
+// order: the cache never leaves the machine), then 64 hex digits.
+namespace {
+
+constexpr std::size_t stat_fixed_size = 4 + 8 * 4 + 64;
+
+template <typename T>
+void
+put_raw(std::string& out, T value)
+{
+  out.append(reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+template <typename T>
+T
+get_raw(const char*& p)
+{
+  T value;
+  std::memcpy(&value, p, sizeof(value));
+  p += sizeof(value);
+  return value;
+}
+
+} // namespace
+
+const StatEntry*
+StatSnapshot::find(std::string_view path) const
+{
+  auto it = std::lower_bound(
+      m_entries.begin(),
+      m_entries.end(),
+      path,
+      [](const StatEntry& e, std::string_view p) { return e.path < p; });
+  return it != m_entries.end() && it->path == path ? &*it : nullptr;
+}
+
+StatSnapshot
+Index::stat_snapshot(const std::string& root)
 {
   return guard(m_path, [&] {
-    std::unordered_map<std::string, StatEntry> out;
-    auto& q = stmt("SELECT path, ino, size, mtime_ns, ctime_ns, hash "
-                   "FROM stat_cache WHERE ?1 = '' OR path = ?1 OR "
-                   "(path > ?1 || '/' AND path < ?1 || '0')");
-    q.bind(1, under);
-    while (q.executeStep()) {
+    StatSnapshot snapshot;
+    auto& q = stmt("SELECT whole_hash, entries FROM stat_snapshots "
+                   "WHERE root = ?");
+    q.bind(1, root);
+    if (!q.executeStep()) {
+      return snapshot;
+    }
+    snapshot.m_whole = q.getColumn(0).getString();
+    auto column = q.getColumn(1);
+    const auto size = static_cast<std::size_t>(column.getBytes());
+    snapshot.m_blob.reset(new char[size]);
+    if (size) {
+      std::memcpy(snapshot.m_blob.get(), column.getBlob(), size);
+    }
+    const char* p = snapshot.m_blob.get();
+    const char* end = p + size;
+    while (static_cast<std::size_t>(end - p) >= stat_fixed_size) {
+      auto length = get_raw<std::uint32_t>(p);
+      if (static_cast<std::size_t>(end - p) < length + stat_fixed_size - 4) {
+        // Damaged: drop the snapshot; the files are hashed again.
+        snapshot.m_entries.clear();
+        snapshot.m_whole.clear();
+        break;
+      }
       StatEntry e;
-      e.ino = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
-      e.size = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
-      e.mtime_ns = q.getColumn(3).getInt64();
-      e.ctime_ns = q.getColumn(4).getInt64();
-      e.hash = q.getColumn(5).getString();
-      out.emplace(q.getColumn(0).getString(), std::move(e));
+      e.path = std::string_view(p, length);
+      p += length;
+      e.ino = get_raw<std::uint64_t>(p);
+      e.size = get_raw<std::uint64_t>(p);
+      e.mtime_ns = get_raw<std::int64_t>(p);
+      e.ctime_ns = get_raw<std::int64_t>(p);
+      e.hash = std::string_view(p, 64);
+      p += 64;
+      snapshot.m_entries.push_back(e);
     }
-    return out;
+    return snapshot;
   });
 }
 
 void
-Index::put_stat_entries(
-    const std::vector<std::pair<std::string, StatEntry>>& entries)
+Index::put_stat_snapshot(const std::string& root,
+                         const std::vector<StatEntry>& entries,
+                         const std::string& whole_hash)
 {
-  guard(m_path, [&] {
-    for (const auto& [path, e] : entries) {
-      auto& q = stmt("INSERT OR REPLACE INTO stat_cache(path, ino, size, "
-                     "mtime_ns, ctime_ns, hash) VALUES(?, ?, ?, ?, ?, ?)");
-      q.bind(1, path);
-      q.bind(2, static_cast<int64_t>(e.ino));
-      q.bind(3, static_cast<int64_t>(e.size));
-      q.bind(4, static_cast<int64_t>(e.mtime_ns));
-      q.bind(5, static_cast<int64_t>(e.ctime_ns));
-      q.bind(6, e.hash);
-      q.exec();
+  std::string blob;
+  blob.reserve(entries.size() * (stat_fixed_size + 32));
+  for (const auto& e : entries) {
+    if (e.hash.size() != 64) {
+      continue;
     }
+    put_raw(blob, static_cast<std::uint32_t>(e.path.size()));
+    blob.append(e.path);
+    put_raw(blob, e.ino);
+    put_raw(blob, e.size);
+    put_raw(blob, e.mtime_ns);
+    put_raw(blob, e.ctime_ns);
+    blob.append(e.hash);
+  }
+  guard(m_path, [&] {
+    auto& q = stmt("INSERT OR REPLACE INTO stat_snapshots(root, whole_hash, "
+                   "entries) VALUES(?, ?, ?)");
+    q.bind(1, root);
+    q.bind(2, whole_hash);
+    q.bind(3, blob.data(), static_cast<int>(blob.size()));
+    q.exec();
   });
 }
 
 void
-Index::remove_stat_entries(const std::string& under)
+Index::remove_stat_snapshot(const std::string& root)
 {
   guard(m_path, [&] {
-    auto& q = stmt("DELETE FROM stat_cache WHERE path = ?1 OR "
-                   "(path > ?1 || '/' AND path < ?1 || '0')");
-    q.bind(1, under);
+    auto& q = stmt("DELETE FROM stat_snapshots WHERE root = ?");
+    q.bind(1, root);
     q.exec();
   });
 }

@@ -61,6 +61,7 @@ CREATE TABLE versions(
   type TEXT NOT NULL,
   size INTEGER NOT NULL,
   files INTEGER NOT NULL,
+  exec INTEGER NOT NULL,
   path TEXT NOT NULL,
   time TEXT NOT NULL,
   PRIMARY KEY(artifact, node)
@@ -105,15 +106,12 @@ CREATE TABLE users(
   PRIMARY KEY(name, email)
 ) WITHOUT ROWID;
 
--- Local, not a projection: what each workspace file looked like when it
--- was last hashed.
-CREATE TABLE stat_cache(
-  path TEXT PRIMARY KEY,
-  ino INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  mtime_ns INTEGER NOT NULL,
-  ctime_ns INTEGER NOT NULL,
-  hash TEXT NOT NULL
+-- Local, not a projection: for each tracked path, the stat of every file
+-- below it when last hashed (see StatSnapshot for the encoding).
+CREATE TABLE stat_snapshots(
+  root TEXT PRIMARY KEY,
+  whole_hash TEXT NOT NULL,
+  entries BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql",
        true},

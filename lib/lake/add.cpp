@@ -24,8 +24,6 @@ struct Target
   bool is_dir = false;
   std::string artifact;
   std::optional<index::ArtifactRow> existing;
-  std::size_t first_file = 0; // its files in the flat list
-  std::size_t file_count = 0;
   AddedPath result;
 };
 
@@ -88,7 +86,7 @@ make_target(Lake& lake,
                     " is a symbolic link leading outside the "
                     "project, to " +
                     quote(real.string()),
-                "copy the file into the project, or use 'mlake ingest'");
+                "copy the file into the project instead");
   }
   auto st = util::stat_path(t.where.abs);
   if (!st || (!st->is_dir() && !st->is_regular())) {
@@ -177,6 +175,7 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
   lake.lock("mlake add");
   const util::Micros start = util::now_micros();
   auto& idx = lake.index();
+  const auto& objects = lake.objects();
   LockFile lock = LockFile::load(lake.root());
   const fs::path real_root = fs::canonical(lake.root());
 
@@ -202,70 +201,60 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
 
   // Files whose mtime is not older than this may still change unseen.
   const std::int64_t clock_before_stat = util::file_clock_now_ns();
-  std::vector<FileToHash> files;
-  for (auto& t : targets) {
+  auto in_store = [&](std::string_view hash) { return objects.contains(hash); };
+  std::vector<RootFiles> scans;
+  for (const auto& t : targets) {
     util::throw_if_interrupted();
-    t.first_file = files.size();
-    if (t.is_dir) {
-      for (auto& walked : store::walk_files(t.where.abs, real_root)) {
-        files.emplace_back(t.where.abs / walked.path,
-                           t.where.rel + "/" + walked.path,
-                           walked.st);
-      }
-    } else {
-      files.emplace_back(
-          t.where.abs, t.where.rel, *util::stat_path(t.where.abs));
+    RootFiles scan;
+    scan.rel = t.where.rel;
+    scan.abs = t.where.abs;
+    scan.is_dir = t.is_dir;
+    scan_root(scan, real_root, idx.stat_snapshot(scan.rel), in_store);
+    if (!t.is_dir && scan.files.empty()) {
+      throw Error(Exit::not_found,
+                  quote(t.where.rel) + " disappeared while it was added");
     }
-    t.file_count = files.size() - t.first_file;
+    scans.push_back(std::move(scan));
   }
 
-  StatCache cache;
-  for (const auto& t : targets) {
-    cache.merge(idx.stat_entries(t.where.rel));
-  }
-  const auto& objects = lake.objects();
   std::atomic<std::uint64_t> stored_files{0}, stored_bytes{0};
-  hash_files(
-      files,
-      cache,
-      [&](const std::string& hash) { return objects.contains(hash); },
-      [&](const FileToHash& file) {
-        auto stored = objects.put_file(file.abs, progress);
+  hash_missing(
+      scans,
+      [&](const fs::path& path) {
+        auto stored = objects.put_file(path, progress);
         if (stored.added) {
           stored_files += 1;
           stored_bytes += stored.size;
         }
         return HashedSize{stored.hash, stored.size};
       },
-      progress);
+      progress,
+      "adding");
 
-  for (auto& t : targets) {
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    Target& t = targets[k];
+    const RootFiles& scan = scans[k];
     AddedPath& r = t.result;
     r.path = t.where.rel;
     r.artifact = t.artifact;
     r.type = t.is_dir ? "dir" : "file";
     r.new_artifact = !t.existing;
     if (t.is_dir) {
-      store::Tree tree;
-      tree.entries.reserve(t.file_count);
-      const std::size_t prefix = t.where.rel.size() + 1;
-      for (std::size_t i = t.first_file; i < t.first_file + t.file_count; ++i) {
-        tree.entries.push_back({files[i].key.substr(prefix),
-                                files[i].size,
-                                files[i].st.is_exec(),
-                                files[i].hash});
-      }
-      r.hash = objects.put_bytes(store::serialize_tree(tree));
+      store::Tree tree = tree_of(scan);
+      r.hash = !scan.whole.empty() && objects.contains(scan.whole)
+                   ? scan.whole
+                   : objects.put_bytes(store::serialize_tree(tree));
       r.size = tree.total_size();
-      r.files = t.file_count;
+      r.files = tree.entries.size();
     } else {
-      r.hash = files[t.first_file].hash;
-      r.size = files[t.first_file].size;
+      r.hash = scan.files.front().hash;
+      r.size = scan.files.front().size;
       r.files = 1;
+      r.exec = scan.files.front().st.is_exec();
     }
     const auto& latest = t.existing ? t.existing->latest : std::nullopt;
     r.changed = !latest || latest->hash != r.hash || latest->path != r.path ||
-                latest->type != r.type;
+                latest->type != r.type || latest->exec != r.exec;
     r.version = t.existing ? t.existing->version_count : 0;
   }
   util::throw_if_interrupted();
@@ -285,6 +274,8 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
                 {"type", t.result.type}};
     if (t.is_dir) {
       out["files"] = t.result.files;
+    } else if (t.result.exec) {
+      out["exec"] = true;
     }
     outputs.push_back(std::move(out));
     json changes = metadata_changes(t, options);
@@ -308,8 +299,8 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
   }
 
   // From here on the change is recorded: what follows brings the
-  // workspace's bookkeeping in line and must not be interrupted half-way;
-  // a re-run of the same add repairs it if it is.
+  // workspace's bookkeeping in line. If it is cut short, a re-run of the
+  // same add finds nothing new to record and repairs it.
   LockFile updated = lock;
   for (auto& t : targets) {
     AddedPath& r = t.result;
@@ -317,27 +308,29 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
       ++r.version;
     }
     auto row = idx.artifact(t.artifact);
-    std::string node = r.changed
-                           ? *result.node
-                           : (row && row->latest ? row->latest->node : "");
     std::erase_if(updated.entries, [&](const auto& entry) {
       return entry.second.artifact == t.artifact && entry.first != r.path;
     });
-    updated.entries[r.path] =
-        LockEntry{t.artifact,
-                  row ? row->field("kind", "other") : "other",
-                  r.type,
-                  r.size,
-                  r.files,
-                  r.hash,
-                  node};
+    LockEntry entry;
+    entry.artifact = t.artifact;
+    entry.kind = row ? row->field("kind", "other") : "other";
+    entry.type = r.type;
+    entry.size = r.size;
+    entry.files = r.files;
+    entry.exec = r.exec;
+    entry.hash = r.hash;
+    entry.node = r.changed ? *result.node
+                           : (row && row->latest ? row->latest->node : "");
+    updated.entries[r.path] = std::move(entry);
     result.paths.push_back(r);
   }
   if (updated.entries != lock.entries) {
     updated.save(lake.root());
   }
   idx.transaction([&] {
-    idx.put_stat_entries(fresh_stat_entries(files, clock_before_stat));
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      store_snapshot(idx, scans[k], targets[k].result.hash, clock_before_stat);
+    }
   });
   std::vector<std::string> rels;
   for (const auto& t : targets) {

@@ -8,10 +8,9 @@
 #include <mlake/util/interrupt.hpp>
 #include <mlake/util/parallel.hpp>
 
-#include <unistd.h>
-
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "workspace_util.hpp"
 
@@ -32,16 +31,7 @@ struct Write
   fs::path dest;
   std::string hash;
   bool exec = false;
-  std::string key;
   std::uint64_t size = 0;
-};
-
-struct Plan
-{
-  std::vector<Write> writes;
-  std::vector<fs::path> removals;
-  std::vector<std::string> conflicts;
-  std::uint64_t unchanged = 0;
 };
 
 std::vector<Want>
@@ -58,16 +48,18 @@ wanted(Lake& lake, const CheckoutOptions& options, const LockFile& lock)
   for (const auto& ref : options.refs) {
     auto v = resolve_version(lake, ref, options.cwd);
     auto row = lake.index().artifact(v.artifact);
-    Want w{v.path,
-           LockEntry{v.artifact,
-                     row ? row->field("kind", "other") : "other",
-                     v.type,
-                     v.size,
-                     v.files,
-                     v.hash,
-                     v.node},
-           true,
-           v.ordinal};
+    Want w;
+    w.path = v.path;
+    w.entry.artifact = v.artifact;
+    w.entry.kind = row ? row->field("kind", "other") : "other";
+    w.entry.type = v.type;
+    w.entry.size = v.size;
+    w.entry.files = v.files;
+    w.entry.exec = v.exec;
+    w.entry.hash = v.hash;
+    w.entry.node = v.node;
+    w.from_version = true;
+    w.version = v.ordinal;
     auto [it, inserted] = by_path.emplace(w.path, ref);
     if (!inserted) {
       throw Error(Exit::usage,
@@ -79,13 +71,95 @@ wanted(Lake& lake, const CheckoutOptions& options, const LockFile& lock)
   return out;
 }
 
-// Whether the content is safe in the lake, so a file holding it may be
-// replaced without losing anything.
-bool
-content_in_lake(Lake& lake, const std::string& hash)
+// Whether content found in the workspace is safe in the lake, so that the
+// file holding it may be replaced: it is what mlake.lock records for that
+// path, or it belongs to some version of the artifact being checked out
+// (after a `git checkout`, the lock names one version while the workspace
+// still holds another). Versions are read only when a file needs it.
+class KnownContent
 {
-  return lake.objects().contains(hash) &&
-         !lake.index().versions_with_hash(hash).empty();
+public:
+  KnownContent(Lake& lake,
+               const LockFile& lock,
+               std::string artifact,
+               const std::string& path)
+      : m_lake(lake), m_artifact(std::move(artifact))
+  {
+    auto it = lock.entries.find(path);
+    if (it != lock.entries.end()) {
+      add_version(it->second.type, it->second.hash);
+    }
+  }
+
+  bool
+  holds(const std::string& hash)
+  {
+    if (m_hashes.count(hash)) {
+      return true;
+    }
+    if (!m_versions_read) {
+      m_versions_read = true;
+      for (const auto& v : m_lake.index().versions(m_artifact)) {
+        add_version(v.type, v.hash);
+      }
+    }
+    return m_hashes.count(hash) > 0;
+  }
+
+private:
+  void
+  add_version(const std::string& type, const std::string& hash)
+  {
+    if (type == "file") {
+      m_hashes.insert(hash);
+    } else if (auto bytes = m_lake.objects().read(hash)) {
+      for (auto& e : store::parse_tree(*bytes, hash).entries) {
+        m_hashes.insert(std::move(e.hash));
+      }
+    }
+  }
+
+  Lake& m_lake;
+  std::string m_artifact;
+  std::unordered_set<std::string> m_hashes;
+  bool m_versions_read = false;
+};
+
+void
+check_parents(const fs::path& dest,
+              const fs::path& target,
+              const fs::path& real_target)
+{
+  // Every folder on the way must be a real folder inside the target, so
+  // that nothing is written elsewhere through a symbolic link.
+  for (fs::path p = dest.parent_path();
+       p != target && util::is_within(p, target);
+       p = p.parent_path()) {
+    auto st = util::lstat_path(p);
+    if (st && st->is_symlink()) {
+      std::error_code ec;
+      fs::path real = fs::canonical(p, ec);
+      if (ec || !util::is_within(real, real_target)) {
+        throw Error(Exit::usage,
+                    quote(p.string()) + " is a symbolic link leading out of " +
+                        quote(target.string()),
+                    "remove the link, or check out elsewhere with --to");
+      }
+    }
+  }
+}
+
+std::string
+list_some(const std::vector<std::string>& items)
+{
+  std::string list;
+  for (std::size_t i = 0; i < items.size() && i < 5; ++i) {
+    list += (i ? ", " : "") + quote(items[i]);
+  }
+  if (items.size() > 5) {
+    list += " and " + std::to_string(items.size() - 5) + " more";
+  }
+  return list;
 }
 
 } // namespace
@@ -95,6 +169,7 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
 {
   lake.lock("mlake checkout");
   auto& idx = lake.index();
+  const auto& objects = lake.objects();
   LockFile lock = LockFile::load(lake.root());
   const bool in_workspace = !options.to;
   CheckoutResult result;
@@ -114,181 +189,124 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   const fs::path real_target = fs::canonical(target);
   std::vector<Want> wants = wanted(lake, options, lock);
 
-  // Pass 1: what is there now. Trees are read and validated here, before
-  // anything is written.
+  // Pass 1: read and check every tree, and look at what is there now.
+  const std::int64_t clock_before_stat = util::file_clock_now_ns();
   std::vector<store::Tree> trees(wants.size());
-  std::vector<FileToHash> existing;
-  std::vector<std::pair<std::size_t, std::size_t>> existing_of(wants.size());
-  std::vector<std::optional<util::FileStat>> top_stat(wants.size());
-  std::vector<std::string> missing_objects;
+  std::vector<RootFiles> scans(wants.size());
+  std::vector<std::string> missing;
   for (std::size_t i = 0; i < wants.size(); ++i) {
     const Want& w = wants[i];
     if (!util::is_safe_relative_path(w.path)) {
       throw Error(Exit::integrity,
                   "refusing to write unsafe path " + quote(w.path));
     }
-    fs::path dest = target / w.path;
-    // Every folder on the way must be a real folder inside the target, so
-    // that nothing is written elsewhere through a symbolic link.
-    for (fs::path p = dest.parent_path();
-         p != target && util::is_within(p, target);
-         p = p.parent_path()) {
-      auto st = util::lstat_path(p);
-      if (st && st->is_symlink()) {
-        std::error_code ec;
-        fs::path real = fs::canonical(p, ec);
-        if (ec || !util::is_within(real, real_target)) {
-          throw Error(Exit::usage,
-                      quote(p.string()) +
-                          " is a symbolic link leading out of " +
-                          quote(target.string()),
-                      "remove the link, or check out elsewhere with --to");
-        }
-      }
-    }
-    if (w.entry.type == "dir") {
-      auto bytes = lake.objects().read(w.entry.hash);
+    RootFiles& scan = scans[i];
+    scan.rel = w.path;
+    scan.abs = target / w.path;
+    scan.is_dir = w.entry.type == "dir";
+    check_parents(scan.abs, target, real_target);
+    if (scan.is_dir) {
+      auto bytes = objects.read(w.entry.hash);
       if (!bytes) {
-        missing_objects.push_back(w.path);
+        missing.push_back(w.path);
         continue;
       }
       trees[i] = store::parse_tree(*bytes, "of " + quote(w.path));
-    }
-    top_stat[i] = util::lstat_path(dest);
-    std::size_t first = existing.size();
-    if (top_stat[i]) {
-      if (w.entry.type == "dir" && top_stat[i]->is_dir()) {
-        for (auto& walked : store::walk_files(dest, real_target)) {
-          existing.emplace_back(
-              dest / walked.path, w.path + "/" + walked.path, walked.st);
-        }
-      } else if (w.entry.type == "file" && !top_stat[i]->is_dir()) {
-        auto st = util::stat_path(dest);
-        if (st && st->is_regular()) {
-          existing.emplace_back(dest, w.path, *st);
-        }
-      }
-    }
-    existing_of[i] = {first, existing.size()};
-  }
-
-  StatCache cache;
-  if (in_workspace) {
-    cache = idx.stat_entries("");
-  }
-  hash_files(
-      existing,
-      cache,
-      [](const std::string&) { return true; },
-      [](const FileToHash& file) {
-        return HashedSize{store::hash_file(file.abs), file.st.size};
-      },
-      progress);
-
-  // Pass 2: decide what to write and what to remove.
-  Plan plan;
-  auto replaceable = [&](const FileToHash& file) {
-    return content_in_lake(lake, file.hash);
-  };
-  for (std::size_t i = 0; i < wants.size(); ++i) {
-    const Want& w = wants[i];
-    fs::path dest = target / w.path;
-    const auto& st = top_stat[i];
-    auto [first, last] = existing_of[i];
-    if (w.entry.type == "file") {
-      if (!lake.objects().contains(w.entry.hash)) {
-        missing_objects.push_back(w.path);
-        continue;
-      }
-      Write write{dest, w.entry.hash, false, w.path, w.entry.size};
-      if (!st) {
-        plan.writes.push_back(write);
-      } else if (first == last) {
-        // A folder or something else stands where the file goes.
-        plan.conflicts.push_back(w.path);
-        plan.removals.push_back(dest);
-        plan.writes.push_back(write);
-      } else if (existing[first].hash == w.entry.hash) {
-        ++plan.unchanged;
-      } else {
-        if (!replaceable(existing[first])) {
-          plan.conflicts.push_back(w.path);
-        }
-        plan.writes.push_back(write);
-      }
-      continue;
-    }
-    if (st && !st->is_dir()) {
-      if (!st->is_regular() || !content_in_lake(lake, store::hash_file(dest))) {
-        plan.conflicts.push_back(w.path);
-      }
-      plan.removals.push_back(dest);
-    }
-    std::map<std::string_view, const FileToHash*> present;
-    for (std::size_t k = first; k < last; ++k) {
-      present.emplace(
-          std::string_view(existing[k].key).substr(w.path.size() + 1),
-          &existing[k]);
+    } else {
+      trees[i].entries.push_back(
+          {"", w.entry.size, w.entry.exec, w.entry.hash});
     }
     for (const auto& e : trees[i].entries) {
-      if (!lake.objects().contains(e.hash)) {
-        missing_objects.push_back(w.path + "/" + e.path);
-        continue;
+      if (!objects.contains(e.hash)) {
+        missing.push_back(e.path.empty() ? w.path : w.path + "/" + e.path);
       }
-      Write write{dest / e.path, e.hash, e.exec, w.path + "/" + e.path, e.size};
+    }
+    auto st = util::lstat_path(scan.abs);
+    if (st && scan.is_dir == st->is_dir()) {
+      scan_root(scan,
+                real_target,
+                in_workspace ? idx.stat_snapshot(w.path)
+                             : index::StatSnapshot{},
+                [](std::string_view) { return true; });
+    }
+  }
+  if (!missing.empty()) {
+    throw Error(Exit::not_found,
+                "the lake does not hold the content of " + list_some(missing),
+                "it was not added in this lake; run 'mlake fsck' to check");
+  }
+  hash_missing(
+      scans,
+      [](const fs::path& path) {
+        auto st = util::stat_path(path);
+        return HashedSize{store::hash_file(path), st ? st->size : 0};
+      },
+      progress,
+      "checking");
+
+  // Pass 2: decide what to write and what to remove. A file whose content
+  // is neither what we are about to write nor what mlake.lock records holds
+  // changes the lake does not have: those are never lost without --force.
+  std::vector<Write> writes;
+  std::vector<fs::path> removals;
+  std::vector<std::string> conflicts;
+  std::uint64_t unchanged = 0;
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    const Want& w = wants[i];
+    RootFiles& scan = scans[i];
+    KnownContent known(lake, lock, w.entry.artifact, w.path);
+    auto safe = [&](const FileToHash& file) { return known.holds(file.hash); };
+    auto st = util::lstat_path(scan.abs);
+    if (st && scan.is_dir != st->is_dir()) {
+      // A file where a folder goes, or the other way round.
+      bool is_safe_file = !st->is_dir() && st->is_regular() &&
+                          known.holds(store::hash_file(scan.abs));
+      if (!is_safe_file) {
+        conflicts.push_back(w.path);
+      }
+      removals.push_back(scan.abs);
+    }
+    std::map<std::string_view, FileToHash*> present;
+    for (auto& file : scan.files) {
+      present.emplace(file.key, &file);
+    }
+    for (const auto& e : trees[i].entries) {
+      fs::path dest = e.path.empty() ? scan.abs : scan.abs / e.path;
+      Write write{dest, e.hash, e.exec, e.size};
       auto it = present.find(e.path);
       if (it == present.end()) {
-        plan.writes.push_back(write);
+        writes.push_back(write);
         continue;
       }
       const FileToHash& file = *it->second;
       present.erase(it);
       if (file.hash == e.hash && file.st.is_exec() == e.exec) {
-        ++plan.unchanged;
+        ++unchanged;
         continue;
       }
-      if (file.hash != e.hash && !replaceable(file)) {
-        plan.conflicts.push_back(file.key);
+      if (file.hash != e.hash && !safe(file)) {
+        conflicts.push_back(e.path.empty() ? w.path : w.path + "/" + e.path);
       }
-      plan.writes.push_back(write);
+      writes.push_back(write);
     }
-    for (const auto& [rel, file] : present) {
-      if (!replaceable(*file)) {
-        plan.conflicts.push_back(file->key);
+    for (const auto& [key, file] : present) {
+      if (!safe(*file)) {
+        conflicts.push_back(w.path + "/" + file->key);
       }
-      plan.removals.push_back(file->abs);
+      removals.push_back(scan.path_of(*file));
     }
   }
-
-  if (!missing_objects.empty()) {
-    std::string list;
-    for (std::size_t i = 0; i < missing_objects.size() && i < 5; ++i) {
-      list += (i ? ", " : "") + quote(missing_objects[i]);
-    }
-    if (missing_objects.size() > 5) {
-      list += " and " + std::to_string(missing_objects.size() - 5) + " more";
-    }
-    throw Error(Exit::not_found,
-                "the lake does not hold the content of " + list,
-                "run 'mlake pull' to fetch it from a remote");
-  }
-  if (!plan.conflicts.empty() && !options.force) {
-    std::string list;
-    for (std::size_t i = 0; i < plan.conflicts.size() && i < 5; ++i) {
-      list += (i ? ", " : "") + quote(plan.conflicts[i]);
-    }
-    if (plan.conflicts.size() > 5) {
-      list += " and " + std::to_string(plan.conflicts.size() - 5) + " more";
-    }
+  if (!conflicts.empty() && !options.force) {
     throw Error(Exit::check_failed,
-                "checkout would overwrite changes not in the lake: " + list,
+                "checkout would overwrite changes not in the lake: " +
+                    list_some(conflicts),
                 "record them first with 'mlake add', or discard them with "
                 "--force");
   }
   util::throw_if_interrupted();
 
-  // Execute: make room, then write in parallel.
-  for (const auto& path : plan.removals) {
+  // Execute: make room, then write on every core.
+  for (const auto& path : removals) {
     std::error_code ec;
     fs::remove_all(path, ec);
     if (ec) {
@@ -300,7 +318,7 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   }
   std::set<fs::path> dirs;
   std::uint64_t bytes = 0;
-  for (const auto& write : plan.writes) {
+  for (const auto& write : writes) {
     dirs.insert(write.dest.parent_path());
     bytes += write.size;
   }
@@ -313,19 +331,16 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
     }
   }
   {
-    util::ProgressPhase phase(
-        progress, "checking out", plan.writes.size(), bytes);
+    util::ProgressPhase phase(progress, "checking out", writes.size(), bytes);
     const auto mode = lake.config().link;
-    util::parallel_for(
-        plan.writes.size(), util::default_jobs(), [&](std::size_t i) {
-          const auto& write = plan.writes[i];
-          store::materialize(
-              lake.objects(), write.hash, write.dest, mode, write.exec);
-          progress.advance(1, write.size);
-        });
+    util::parallel_for(writes.size(), util::default_jobs(), [&](std::size_t i) {
+      const auto& write = writes[i];
+      store::materialize(objects, write.hash, write.dest, mode, write.exec);
+      progress.advance(1, write.size);
+    });
   }
-  result.files_written = plan.writes.size();
-  result.files_unchanged = plan.unchanged;
+  result.files_written = writes.size();
+  result.files_unchanged = unchanged;
   for (const auto& w : wants) {
     result.paths.push_back({w.path, w.entry.artifact, w.entry.hash, w.version});
   }
@@ -333,17 +348,6 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
     return result;
   }
 
-  // The files just written are known: remember their stat, except those
-  // written in the current clock tick (see fresh_stat_entries).
-  const std::int64_t clock_after_write = util::file_clock_now_ns();
-  std::vector<FileToHash> written;
-  for (const auto& write : plan.writes) {
-    if (auto st = util::stat_path(write.dest)) {
-      written.emplace_back(write.dest, write.key, *st);
-      written.back().hash = write.hash;
-      written.back().size = st->size;
-    }
-  }
   LockFile updated = lock;
   for (const auto& w : wants) {
     if (!w.from_version) {
@@ -357,8 +361,22 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   if (updated.entries != lock.entries) {
     updated.save(lake.root());
   }
+  // The workspace now holds exactly the wanted content: remember the stat
+  // of every file, so the next status reads none of them.
   idx.transaction([&] {
-    idx.put_stat_entries(fresh_stat_entries(written, clock_after_write));
+    for (std::size_t i = 0; i < wants.size(); ++i) {
+      RootFiles now;
+      now.rel = scans[i].rel;
+      now.abs = scans[i].abs;
+      now.is_dir = scans[i].is_dir;
+      for (const auto& e : trees[i].entries) {
+        fs::path dest = e.path.empty() ? now.abs : now.abs / e.path;
+        if (auto st = util::stat_path(dest)) {
+          now.files.push_back({e.path, *st, e.hash, e.size, false});
+        }
+      }
+      store_snapshot(idx, now, wants[i].entry.hash, clock_before_stat);
+    }
   });
   return result;
 }

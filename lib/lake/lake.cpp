@@ -126,7 +126,14 @@ Lake::open(const fs::path& start)
 Identity
 Lake::identity() const
 {
-  return current_identity(m_config.user);
+  Identity who = current_identity(m_config.user);
+  if (who.name.empty() || who.email.empty()) {
+    // A config.yaml without a user: find one as init does.
+    Identity found = discover_identity(m_root);
+    who.name = who.name.empty() ? found.name : who.name;
+    who.email = who.email.empty() ? found.email : who.email;
+  }
+  return who;
 }
 
 void
@@ -171,7 +178,12 @@ Lake::sync_index(index::Index& idx)
 {
   const bool full = idx.needs_reprojection();
   const std::string stamp = nodes_dir_stamp();
-  if (!full && idx.meta("nodes_stamp") == stamp) {
+  // A commit that died between writing its node and indexing it leaves
+  // this mark; the folder's mtime alone could miss it when both happened
+  // within one tick of the file clock.
+  const bool interrupted_commit =
+      !idx.meta("pending_commit").value_or("").empty();
+  if (!full && !interrupted_commit && idx.meta("nodes_stamp") == stamp) {
     return;
   }
   // Bringing the index up to date is a write: it needs the lock. When a
@@ -221,6 +233,7 @@ Lake::sync_index(index::Index& idx)
       idx.apply(id, node);
     }
     idx.set_meta("nodes_stamp", stamp);
+    idx.set_meta("pending_commit", "");
   });
 }
 
@@ -246,6 +259,7 @@ Lake::reproject(index::Index& idx, util::Progress& progress)
       idx.apply(id, node);
     }
     idx.set_meta("nodes_stamp", stamp);
+    idx.set_meta("pending_commit", "");
   });
 }
 
@@ -276,7 +290,7 @@ std::string
 Lake::commit(json node)
 {
   if (!m_lock) {
-    throw Error(Exit::usage, "internal error: commit without the lake lock");
+    throw std::logic_error("commit without the lake lock");
   }
   // Everything the node refers to must be on disk before the node is.
   util::sync_filesystem(m_dir);
@@ -291,12 +305,14 @@ Lake::commit(json node)
   }
   node["format"] = node_format;
   if (auto problem = store::node_shape_problem(node)) {
-    throw Error(Exit::usage, "internal error: malformed node: " + *problem);
+    throw std::logic_error("malformed node: " + *problem);
   }
+  idx.set_meta("pending_commit", "1");
   std::string id = m_nodes.write(node);
   idx.transaction([&] {
     idx.apply(id, node);
     idx.set_meta("nodes_stamp", nodes_dir_stamp());
+    idx.set_meta("pending_commit", "");
   });
   return id;
 }

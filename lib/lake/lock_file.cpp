@@ -79,6 +79,7 @@ LockFile::load(const fs::path& root)
       entry.type = e["type"].as<std::string>();
       entry.size = e["size"].as<std::uint64_t>(0);
       entry.files = e["files"].as<std::uint64_t>(entry.type == "file" ? 1 : 0);
+      entry.exec = e["exec"].as<bool>(false);
       entry.hash = e["hash"].as<std::string>();
       entry.node = e["node"].as<std::string>("");
       if (!util::is_sha256_hex(entry.hash)) {
@@ -113,6 +114,9 @@ LockFile::save(const fs::path& root) const
     out << YAML::Key << "size" << YAML::Value << e.size;
     if (e.type == "dir") {
       out << YAML::Key << "files" << YAML::Value << e.files;
+    }
+    if (e.exec) {
+      out << YAML::Key << "exec" << YAML::Value << true;
     }
     out << YAML::Key << "hash" << YAML::Value << e.hash;
     if (!e.node.empty()) {

@@ -82,6 +82,33 @@ scan_nodes(Lake& lake)
   return scan;
 }
 
+// Every object in the store, and the temporary files that interrupted
+// writes left (in tmp/, and dot-files among the objects); anything else
+// that does not belong there is a fault.
+void
+list_objects(Lake& lake,
+             std::vector<std::string>& objects,
+             std::vector<fs::path>& leftovers,
+             std::vector<Fault>* faults)
+{
+  lake.objects().for_each(
+      [&](const std::string& hash) { objects.push_back(hash); },
+      [&](const fs::path& stray) {
+        if (stray.filename().string().starts_with(".")) {
+          leftovers.push_back(stray);
+        } else if (faults) {
+          faults->push_back({"object",
+                             stray.string(),
+                             "unexpected file in the objects folder"});
+        }
+      });
+  std::error_code ec;
+  for (fs::directory_iterator it(lake.dir() / "tmp", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    leftovers.push_back(it->path());
+  }
+}
+
 } // namespace
 
 FsckReport
@@ -112,17 +139,9 @@ fsck(Lake& lake, util::Progress& progress)
   }
 
   std::vector<std::string> objects;
-  lake.objects().for_each(
-      [&](const std::string& hash) { objects.push_back(hash); },
-      [&](const fs::path& stray) {
-        if (stray.filename().string().starts_with(".")) {
-          ++report.temporary;
-        } else {
-          report.faults.push_back({"object",
-                                   stray.string(),
-                                   "unexpected file in the objects folder"});
-        }
-      });
+  std::vector<fs::path> leftovers;
+  list_objects(lake, objects, leftovers, &report.faults);
+  report.temporary = leftovers.size();
   std::uint64_t total_bytes = 0;
   for (const auto& hash : objects) {
     if (auto st = util::lstat_path(lake.objects().path_of(hash))) {
@@ -167,11 +186,6 @@ fsck(Lake& lake, util::Progress& progress)
       ++report.unreferenced;
     }
   }
-  std::error_code ec;
-  for (fs::directory_iterator it(lake.dir() / "tmp", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    ++report.temporary;
-  }
 
   // The index must be a projection of exactly the sound nodes.
   auto& idx = lake.index();
@@ -203,22 +217,34 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   GcReport report;
   report.dry_run = dry_run;
   NodeScan scan = scan_nodes(lake);
+  // What a tree names is only known by reading it: with a tree missing or
+  // damaged, collecting could delete data that is still needed.
   for (const auto& [hash, node] : scan.trees) {
-    if (auto bytes = lake.objects().read(hash)) {
-      try {
-        for (const auto& entry : store::parse_tree(*bytes, hash).entries) {
-          scan.referenced.insert(entry.hash);
-        }
-      } catch (const Error&) {
+    auto bytes = lake.objects().read(hash);
+    if (!bytes) {
+      throw Error(Exit::integrity,
+                  "tree " + hash + " named by node " + node + " is missing",
+                  "run 'mlake fsck'; gc does not run on a damaged lake");
+    }
+    try {
+      for (const auto& entry : store::parse_tree(*bytes, hash).entries) {
+        scan.referenced.insert(entry.hash);
       }
+    } catch (const Error& e) {
+      throw Error(Exit::integrity,
+                  e.what(),
+                  "run 'mlake fsck'; gc does not run on a damaged lake");
     }
   }
+  std::vector<std::string> all;
+  std::vector<fs::path> leftovers;
+  list_objects(lake, all, leftovers, nullptr);
   std::vector<std::string> objects;
-  lake.objects().for_each([&](const std::string& hash) {
+  for (auto& hash : all) {
     if (!scan.referenced.count(hash)) {
-      objects.push_back(hash);
+      objects.push_back(std::move(hash));
     }
-  });
+  }
   std::sort(objects.begin(), objects.end());
   util::ProgressPhase phase(progress, "collecting", objects.size(), 0);
   for (const auto& hash : objects) {
@@ -233,22 +259,10 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   }
   // Holding the lock, no writer is at work: every temporary file is a
   // leftover of an interrupted one.
-  std::vector<fs::path> leftovers;
-  std::error_code ec;
-  for (fs::directory_iterator it(lake.dir() / "tmp", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    leftovers.push_back(it->path());
-  }
-  for (fs::directory_iterator it(lake.objects().objects_dir(), ec), end;
-       !ec && it != end;
-       it.increment(ec)) {
-    if (it->path().filename().string().starts_with(".")) {
-      leftovers.push_back(it->path());
-    }
-  }
   for (const auto& path : leftovers) {
     ++report.temporary;
     if (!dry_run) {
+      std::error_code ec;
       fs::remove_all(path, ec);
     }
   }

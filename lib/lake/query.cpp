@@ -1,4 +1,5 @@
 #include <mlake/lake/lake.hpp>
+#include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
 #include <mlake/lake/query.hpp>
 #include <mlake/lake/refs.hpp>
@@ -356,6 +357,20 @@ annotate(Lake& lake, const AnnotateOptions& options)
                {"env", basic_env()},
                {"time", {{"start", now}, {"end", now}}}};
   std::string id = lake.commit(std::move(node));
+  if (changes.contains("kind")) {
+    // mlake.lock repeats each tracked path's kind for people reading it.
+    LockFile lock = LockFile::load(lake.root());
+    bool touched = false;
+    for (auto& [path, entry] : lock.entries) {
+      if (entry.artifact == *name) {
+        entry.kind = changes["kind"].get<std::string>();
+        touched = true;
+      }
+    }
+    if (touched) {
+      lock.save(lake.root());
+    }
+  }
   return {{"node", id}, {"artifact", *name}, {"changes", changes}};
 }
 

@@ -60,10 +60,13 @@ pick_version(const std::string& artifact,
     if (n >= 1 && n <= versions.size()) {
       return versions[n - 1];
     }
-    throw Error(Exit::not_found,
-                "no version " + spec + " of " + quote(artifact) + " (it has " +
-                    std::to_string(versions.size()) + ")",
-                "run 'mlake show " + artifact + "' to list its versions");
+    // Seven digits or more may still be a hash prefix made of digits.
+    if (spec.size() < 7) {
+      throw Error(Exit::not_found,
+                  "no version " + spec + " of " + quote(artifact) +
+                      " (it has " + std::to_string(versions.size()) + ")",
+                  "run 'mlake show " + artifact + "' to list its versions");
+    }
   }
   if (spec.size() >= 7 && util::is_hex(spec)) {
     // Content hash first: it is what a user sees in mlake.lock and list.

@@ -5,7 +5,6 @@
 #include <mlake/store/tree.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/file_lock.hpp>
-#include <mlake/util/hash.hpp>
 
 #include <algorithm>
 #include <set>
@@ -16,44 +15,33 @@ namespace mlake::lake {
 
 namespace {
 
-struct Tracked
-{
-  std::string path;
-  const LockEntry* entry;
-  std::optional<std::string> state; // set when decided without reading
-  std::size_t first_file = 0;
-  std::size_t file_count = 0;
-};
-
 void
-diff_tree(const Tracked& t,
-          const std::vector<FileToHash>& files,
+diff_tree(const RootFiles& now,
           const store::Tree& recorded,
+          const std::string& artifact,
           std::vector<StatusChange>& out)
 {
-  const std::size_t prefix = t.path.size() + 1;
-  auto file = files.begin() + static_cast<std::ptrdiff_t>(t.first_file);
-  auto file_end = file + static_cast<std::ptrdiff_t>(t.file_count);
+  auto file = now.files.begin();
   auto entry = recorded.entries.begin();
   // Both lists are sorted by path: walk them side by side.
-  while (file != file_end || entry != recorded.entries.end()) {
+  while (file != now.files.end() || entry != recorded.entries.end()) {
     int order;
-    if (file == file_end) {
+    if (file == now.files.end()) {
       order = 1;
     } else if (entry == recorded.entries.end()) {
       order = -1;
     } else {
-      order = file->key.compare(prefix, std::string::npos, entry->path);
+      order = file->key.compare(entry->path);
     }
     if (order < 0) {
-      out.push_back({file->key, t.path, "new"});
+      out.push_back({now.rel + "/" + file->key, artifact, "new"});
       ++file;
     } else if (order > 0) {
-      out.push_back({t.path + "/" + entry->path, t.path, "deleted"});
+      out.push_back({now.rel + "/" + entry->path, artifact, "deleted"});
       ++entry;
     } else {
       if (file->hash != entry->hash || file->st.is_exec() != entry->exec) {
-        out.push_back({file->key, t.path, "modified"});
+        out.push_back({now.rel + "/" + file->key, artifact, "modified"});
       }
       ++file;
       ++entry;
@@ -107,81 +95,75 @@ status(Lake& lake,
     }
   }
 
+  auto& idx = lake.index();
   const std::int64_t clock_before_stat = util::file_clock_now_ns();
   const fs::path real_root = fs::canonical(lake.root());
-  std::vector<Tracked> tracked;
-  std::vector<FileToHash> files;
+  StatusResult result;
+  std::vector<RootFiles> scans;
+  std::vector<const LockEntry*> entries;
   for (const auto& [path, entry] : lock.entries) {
     if (!paths.empty() && !chosen.count(path)) {
       continue;
     }
-    Tracked t{path, &entry, std::nullopt};
-    fs::path abs = lake.root() / path;
-    auto st = util::stat_path(abs);
-    t.first_file = files.size();
+    ++result.tracked;
+    RootFiles scan;
+    scan.rel = path;
+    scan.abs = lake.root() / path;
+    scan.is_dir = entry.type == "dir";
+    auto st = util::stat_path(scan.abs);
     if (!st) {
-      t.state = "deleted";
-    } else if (entry.type == "dir") {
-      if (!st->is_dir()) {
-        t.state = "modified";
-      } else {
-        for (auto& walked : store::walk_files(abs, real_root)) {
-          files.emplace_back(
-              abs / walked.path, path + "/" + walked.path, walked.st);
-        }
-      }
-    } else if (!st->is_regular()) {
-      t.state = "modified";
-    } else {
-      files.emplace_back(abs, path, *st);
+      result.changes.push_back({path, entry.artifact, "deleted"});
+      continue;
     }
-    t.file_count = files.size() - t.first_file;
-    tracked.push_back(t);
+    if (scan.is_dir != st->is_dir() || (!scan.is_dir && !st->is_regular())) {
+      result.changes.push_back({path, entry.artifact, "modified"});
+      continue;
+    }
+    scan_root(scan, real_root, idx.stat_snapshot(path), [](std::string_view) {
+      return true;
+    });
+    scans.push_back(std::move(scan));
+    entries.push_back(&entry);
   }
 
-  StatCache cache = lake.index().stat_entries("");
-  hash_files(
-      files,
-      cache,
-      [](const std::string&) { return true; },
-      [](const FileToHash& file) {
-        return HashedSize{store::hash_file(file.abs), file.st.size};
+  hash_missing(
+      scans,
+      [](const fs::path& path) {
+        auto hash = store::hash_file(path);
+        auto st = util::stat_path(path);
+        return HashedSize{hash, st ? st->size : 0};
       },
-      progress);
+      progress,
+      "checking");
 
-  StatusResult result;
-  result.tracked = tracked.size();
-  for (const auto& t : tracked) {
-    if (t.state) {
-      result.changes.push_back({t.path, t.path, *t.state});
-      continue;
+  std::vector<std::size_t> rehashed;
+  std::vector<std::string> wholes(scans.size());
+  for (std::size_t k = 0; k < scans.size(); ++k) {
+    const RootFiles& scan = scans[k];
+    const LockEntry& entry = *entries[k];
+    const std::string& now = wholes[k] = whole_hash_of(scan);
+    if (scan.whole.empty()) {
+      rehashed.push_back(k);
     }
-    if (t.entry->type == "file") {
-      if (files[t.first_file].hash != t.entry->hash) {
-        result.changes.push_back({t.path, t.path, "modified"});
+    if (!scan.is_dir) {
+      if (now != entry.hash || scan.files.front().st.is_exec() != entry.exec) {
+        result.changes.push_back({scan.rel, entry.artifact, "modified"});
       }
       continue;
     }
-    store::Tree now;
-    now.entries.reserve(t.file_count);
-    const std::size_t prefix = t.path.size() + 1;
-    for (std::size_t i = t.first_file; i < t.first_file + t.file_count; ++i) {
-      now.entries.push_back({files[i].key.substr(prefix),
-                             files[i].size,
-                             files[i].st.is_exec(),
-                             files[i].hash});
-    }
-    if (util::sha256_hex(store::serialize_tree(now)) == t.entry->hash) {
+    if (now == entry.hash) {
       continue;
     }
-    auto bytes = lake.objects().read(t.entry->hash);
+    auto bytes = lake.objects().read(entry.hash);
     if (!bytes) {
       // Without the recorded tree we cannot say which files changed.
-      result.changes.push_back({t.path, t.path, "modified"});
+      result.changes.push_back({scan.rel, entry.artifact, "modified"});
       continue;
     }
-    diff_tree(
-        t, files, store::parse_tree(*bytes, t.entry->hash), result.changes);
+    diff_tree(scan,
+              store::parse_tree(*bytes, entry.hash),
+              entry.artifact,
+              result.changes);
   }
   std::erase_if(result.changes, [&](const StatusChange& c) {
     return !matches_filter(c.path, filters);
@@ -192,12 +174,14 @@ status(Lake& lake,
 
   // Remember what was hashed, so the next status need not read it again;
   // skip it when a writer is busy rather than wait.
-  auto fresh = fresh_stat_entries(files, clock_before_stat);
-  if (!fresh.empty()) {
+  if (!rehashed.empty()) {
     if (auto held =
             util::FileLock::try_lock(lake.dir() / "lock", "mlake status")) {
-      auto& idx = lake.index();
-      idx.transaction([&] { idx.put_stat_entries(fresh); });
+      idx.transaction([&] {
+        for (auto k : rehashed) {
+          store_snapshot(idx, scans[k], wholes[k], clock_before_stat);
+        }
+      });
     }
   }
   return result;

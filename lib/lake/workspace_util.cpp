@@ -2,6 +2,7 @@
 
 #include <mlake/lake/lake.hpp>
 #include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
 #include <mlake/util/parallel.hpp>
 
 #include <sys/utsname.h>
@@ -25,8 +26,7 @@ resolve_project_path(const Lake& lake,
     throw Error(Exit::usage,
                 quote(text) + " is outside the project " +
                     quote(lake.root().string()),
-                "move or copy it into the project first, or use 'mlake "
-                "ingest'");
+                "move or copy it into the project first");
   }
   if (out.abs == lake.root()) {
     throw Error(Exit::usage,
@@ -40,6 +40,8 @@ resolve_project_path(const Lake& lake,
   return out;
 }
 
+namespace {
+
 bool
 stat_matches(const index::StatEntry& entry, const util::FileStat& st)
 {
@@ -47,61 +49,120 @@ stat_matches(const index::StatEntry& entry, const util::FileStat& st)
          entry.mtime_ns == st.mtime_ns && entry.ctime_ns == st.ctime_ns;
 }
 
+} // namespace
+
 void
-hash_files(std::vector<FileToHash>& files,
-           const StatCache& cache,
-           const std::function<bool(const std::string&)>& usable,
-           const std::function<HashedSize(const FileToHash&)>& hash_fn,
-           util::Progress& progress)
+scan_root(RootFiles& root,
+          const fs::path& boundary,
+          const index::StatSnapshot& snapshot,
+          const std::function<bool(std::string_view)>& usable)
 {
-  std::vector<std::size_t> to_read;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    auto& file = files[i];
-    auto it = cache.find(file.key);
-    if (it != cache.end() && stat_matches(it->second, file.st) &&
-        usable(it->second.hash)) {
-      file.hash = it->second.hash;
+  root.files.clear();
+  root.whole.clear();
+  if (root.is_dir) {
+    for (auto& walked : store::walk_files(root.abs, boundary)) {
+      root.files.push_back({std::move(walked.path), walked.st, {}, 0, false});
+    }
+  } else if (auto st = util::stat_path(root.abs)) {
+    root.files.push_back({"", *st, {}, 0, false});
+  }
+  const auto& cached = snapshot.entries();
+  bool all = root.files.size() == cached.size();
+  for (std::size_t i = 0; i < root.files.size(); ++i) {
+    auto& file = root.files[i];
+    // Both lists are sorted, so the entry is usually at the same place.
+    const index::StatEntry* entry =
+        i < cached.size() && cached[i].path == file.key
+            ? &cached[i]
+            : snapshot.find(file.key);
+    if (entry && stat_matches(*entry, file.st) && usable(entry->hash)) {
+      file.hash = std::string(entry->hash);
       file.size = file.st.size;
       file.from_cache = true;
     } else {
-      to_read.push_back(i);
+      all = false;
     }
   }
-  std::uint64_t bytes = 0;
-  for (auto i : to_read) {
-    bytes += files[i].st.size;
+  if (all && !snapshot.whole_hash().empty()) {
+    root.whole = snapshot.whole_hash();
   }
-  util::ProgressPhase phase(progress, "hashing", to_read.size(), bytes);
-  util::parallel_for(to_read.size(), util::default_jobs(), [&](std::size_t k) {
-    auto& file = files[to_read[k]];
-    HashedSize result = hash_fn(file);
-    file.hash = std::move(result.hash);
-    file.size = result.size;
+}
+
+void
+hash_missing(std::vector<RootFiles>& roots,
+             const std::function<HashedSize(const fs::path&)>& hash_fn,
+             util::Progress& progress,
+             std::string_view what)
+{
+  std::vector<std::pair<RootFiles*, FileToHash*>> todo;
+  std::uint64_t bytes = 0;
+  for (auto& root : roots) {
+    for (auto& file : root.files) {
+      if (!file.from_cache) {
+        todo.emplace_back(&root, &file);
+        bytes += file.st.size;
+      }
+    }
+  }
+  if (todo.empty()) {
+    return;
+  }
+  util::ProgressPhase phase(progress, what, todo.size(), bytes);
+  util::parallel_for(todo.size(), util::default_jobs(), [&](std::size_t i) {
+    auto [root, file] = todo[i];
+    HashedSize result = hash_fn(root->path_of(*file));
+    file->hash = std::move(result.hash);
+    file->size = result.size;
     progress.advance(1, 0);
   });
 }
 
-std::vector<std::pair<std::string, index::StatEntry>>
-fresh_stat_entries(const std::vector<FileToHash>& files,
-                   std::int64_t clock_before_stat)
+store::Tree
+tree_of(const RootFiles& root)
 {
-  std::vector<std::pair<std::string, index::StatEntry>> out;
-  for (const auto& file : files) {
-    // git's "racily clean" rule: a file whose mtime is not older than the
-    // moment we looked could change again within the same clock tick
-    // without its stat changing, so its hash must not be trusted later.
-    if (file.from_cache || file.hash.empty() ||
-        file.st.mtime_ns >= clock_before_stat || file.size != file.st.size) {
+  store::Tree tree;
+  tree.entries.reserve(root.files.size());
+  for (const auto& file : root.files) {
+    tree.entries.push_back({file.key, file.size, file.st.is_exec(), file.hash});
+  }
+  return tree;
+}
+
+std::string
+whole_hash_of(const RootFiles& root)
+{
+  if (!root.whole.empty()) {
+    return root.whole;
+  }
+  if (!root.is_dir) {
+    return root.files.empty() ? "" : root.files.front().hash;
+  }
+  return util::sha256_hex(store::serialize_tree(tree_of(root)));
+}
+
+void
+store_snapshot(index::Index& index,
+               const RootFiles& root,
+               const std::string& whole,
+               std::int64_t clock_before_stat)
+{
+  std::vector<index::StatEntry> entries;
+  entries.reserve(root.files.size());
+  bool complete = true;
+  for (const auto& file : root.files) {
+    if (file.hash.size() != 64 || file.size != file.st.size ||
+        file.st.mtime_ns >= clock_before_stat) {
+      complete = false;
       continue;
     }
-    out.push_back({file.key,
-                   {file.st.ino,
-                    file.st.size,
-                    file.st.mtime_ns,
-                    file.st.ctime_ns,
-                    file.hash}});
+    entries.push_back({file.key,
+                       file.st.ino,
+                       file.st.size,
+                       file.st.mtime_ns,
+                       file.st.ctime_ns,
+                       file.hash});
   }
-  return out;
+  index.put_stat_snapshot(root.rel, entries, complete ? whole : "");
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // Pieces shared by add, status and checkout.
 
 #include <mlake/index/index.hpp>
+#include <mlake/store/tree.hpp>
 #include <mlake/store/walk.hpp>
 #include <mlake/util/fs.hpp>
 #include <mlake/util/json.hpp>
@@ -10,7 +11,6 @@
 
 #include <functional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace mlake::lake {
@@ -18,8 +18,6 @@ namespace mlake::lake {
 namespace fs = std::filesystem;
 
 class Lake;
-
-using StatCache = std::unordered_map<std::string, index::StatEntry>;
 
 // A path the user named, checked to lie inside the project and outside
 // `.mlake`.
@@ -32,24 +30,42 @@ ProjectPath resolve_project_path(const Lake& lake,
                                  const fs::path& cwd,
                                  const std::string& text);
 
-// Whether the stat cache's entry still describes the file.
-bool stat_matches(const index::StatEntry& entry, const util::FileStat& st);
-
-// A file whose hash is wanted: from the stat cache when it still matches,
-// else computed by `hash_fn` (which may also store the file).
 struct FileToHash
 {
-  FileToHash(fs::path abs_path, std::string cache_key, util::FileStat stat)
-      : abs(std::move(abs_path)), key(std::move(cache_key)), st(stat)
-  {}
-
-  fs::path abs;
-  std::string key; // project-relative path: the stat cache key
+  std::string key; // relative to the tracked path; "" for a tracked file
   util::FileStat st;
   std::string hash;
-  std::uint64_t size = 0; // the size actually read (or the stat size)
+  std::uint64_t size = 0; // the size hashed (the stat's, from the cache)
   bool from_cache = false;
 };
+
+// The files of one tracked path (a file or a folder) as they are now.
+struct RootFiles
+{
+  std::string rel; // the tracked path, project-relative
+  fs::path abs;
+  bool is_dir = false;
+  std::vector<FileToHash> files; // sorted by key
+  // The content (file) or tree (folder) hash, when the stat cache vouches
+  // for every file and knew what they formed; "" otherwise.
+  std::string whole;
+
+  fs::path
+  path_of(const FileToHash& file) const
+  {
+    return file.key.empty() ? abs : abs / file.key;
+  }
+};
+
+// Look at the tracked path `root.abs` (a folder when `root.is_dir`) and
+// take every hash the snapshot still vouches for: same path, same inode,
+// size, mtime and ctime. `usable` may refuse a cached hash (add wants the
+// object to be in the store too). Symbolic links are followed when they
+// stay within `boundary`.
+void scan_root(RootFiles& root,
+               const fs::path& boundary,
+               const index::StatSnapshot& snapshot,
+               const std::function<bool(std::string_view)>& usable);
 
 struct HashedSize
 {
@@ -57,17 +73,24 @@ struct HashedSize
   std::uint64_t size;
 };
 
-void hash_files(std::vector<FileToHash>& files,
-                const StatCache& cache,
-                const std::function<bool(const std::string&)>& usable,
-                const std::function<HashedSize(const FileToHash&)>& hash_fn,
-                util::Progress& progress);
+// Hash, on every core, the files the stat cache could not answer for.
+void hash_missing(std::vector<RootFiles>& roots,
+                  const std::function<HashedSize(const fs::path&)>& hash_fn,
+                  util::Progress& progress,
+                  std::string_view what);
 
-// Stat cache rows for the files hashed by reading, except those modified
-// too recently (at or after `clock_before_stat`) to be trusted later.
-std::vector<std::pair<std::string, index::StatEntry>>
-fresh_stat_entries(const std::vector<FileToHash>& files,
-                   std::int64_t clock_before_stat);
+// The tree a scanned folder forms, and its hash; for a file, its hash.
+store::Tree tree_of(const RootFiles& root);
+std::string whole_hash_of(const RootFiles& root);
+
+// Remember the stat of the root's files. A file whose mtime is not older
+// than `clock_before_stat` is left out (git's "racily clean" rule: it could
+// change again within the same clock tick without its stat changing), and
+// then `whole` is not recorded either.
+void store_snapshot(index::Index& index,
+                    const RootFiles& root,
+                    const std::string& whole,
+                    std::int64_t clock_before_stat);
 
 // Add `/path` lines for the tracked paths (and `/.mlake/`) to the
 // project's .gitignore when the project is in a git work tree.

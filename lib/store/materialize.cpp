@@ -147,7 +147,8 @@ materialize(const ObjectStore& store,
     if (errno == ENOENT) {
       throw Error(Exit::not_found,
                   "object " + std::string(hash) + " is not in the lake",
-                  "run 'mlake pull' to fetch it from a remote");
+                  "it was never stored in this lake or was removed; run 'mlake "
+                  "fsck' to check the lake");
     }
     throw Error(Exit::usage,
                 "cannot read object " + std::string(hash) + ": " +

@@ -173,7 +173,87 @@ hash_stream(int fd,
   return sha.hex_digest();
 }
 
+bool
+proc_fd_usable()
+{
+  static const bool usable = ::access("/proc/self/fd", X_OK) == 0;
+  return usable;
+}
+
 } // namespace
+
+// Content on its way into the store. Where the filesystem has O_TMPFILE it
+// is an unnamed file that gets its one name by linkat(2): nothing is left
+// behind if the process dies, and the directory changes once per object.
+// Elsewhere it is a named temporary in tmp/ that is renamed into place.
+class ObjectStore::NewObject
+{
+public:
+  explicit NewObject(const ObjectStore& store) : m_store(store)
+  {
+    if (proc_fd_usable()) {
+      m_fd.reset(::open(
+          store.m_objects.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444));
+    }
+    if (!m_fd) {
+      m_named.emplace(store.m_tmp, "object", 0444);
+    }
+  }
+
+  int
+  fd() const
+  {
+    return m_named ? m_named->fd() : m_fd.get();
+  }
+
+  void
+  write(std::string_view data)
+  {
+    util::write_all(fd(), data.data(), data.size(), m_store.m_objects);
+  }
+
+  // Give the content its name. Another copy already under that name is
+  // left alone: same name, same bytes.
+  void
+  publish(const std::string& hash)
+  {
+    fs::path target = m_store.path_of(hash);
+    if (m_named) {
+      if (::mkdir(target.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
+        throw Error(Exit::usage,
+                    "cannot create " + quote(target.parent_path().string()) +
+                        ": " + util::errno_text(errno));
+      }
+      m_named->commit(target, AtomicFile::Sync::none);
+      return;
+    }
+    std::string proc = "/proc/self/fd/" + std::to_string(m_fd.get());
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (::linkat(AT_FDCWD,
+                   proc.c_str(),
+                   AT_FDCWD,
+                   target.c_str(),
+                   AT_SYMLINK_FOLLOW) == 0 ||
+          errno == EEXIST) {
+        return;
+      }
+      // The first object in a fan-out folder makes the folder.
+      if (errno != ENOENT ||
+          (::mkdir(target.parent_path().c_str(), 0755) != 0 &&
+           errno != EEXIST)) {
+        break;
+      }
+    }
+    throw Error(Exit::usage,
+                "cannot write object " + quote(target.string()) + ": " +
+                    util::errno_text(errno));
+  }
+
+private:
+  const ObjectStore& m_store;
+  UniqueFd m_fd;
+  std::optional<AtomicFile> m_named;
+};
 
 ObjectStore::ObjectStore(const fs::path& lake_dir)
     : m_objects(lake_dir / "objects"), m_tmp(lake_dir / "tmp")
@@ -190,20 +270,6 @@ bool
 ObjectStore::contains(std::string_view hash) const
 {
   return ::access(path_of(hash).c_str(), F_OK) == 0;
-}
-
-void
-ObjectStore::publish(AtomicFile& file, const std::string& hash) const
-{
-  ::fchmod(file.fd(), 0444);
-  fs::path target = path_of(hash);
-  if (::mkdir(target.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
-    throw Error(Exit::usage,
-                "cannot create " + quote(target.parent_path().string()) + ": " +
-                    util::errno_text(errno));
-  }
-  // Renaming over an existing object is harmless: same name, same bytes.
-  file.commit(target, AtomicFile::Sync::none);
 }
 
 StoredObject
@@ -230,9 +296,9 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
       out.hash = util::sha256_hex(bytes);
       out.size = bytes.size();
       if (!contains(out.hash)) {
-        AtomicFile file(m_tmp, "object", 0444);
-        file.write(bytes);
-        publish(file, out.hash);
+        NewObject object(*this);
+        object.write(bytes);
+        object.publish(out.hash);
         out.added = true;
       }
       progress.advance(0, out.size);
@@ -243,8 +309,8 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
   }
 
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  AtomicFile file(m_tmp, "object", 0444);
-  if (try_reflink(in.get(), file.fd())) {
+  NewObject object(*this);
+  if (try_reflink(in.get(), object.fd())) {
     // The filesystem shares the blocks; reading is then the only copy.
     out.hash = hash_stream(in.get(), source, progress, &out.size);
   } else {
@@ -260,11 +326,11 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
       }
       auto size = static_cast<std::size_t>(n);
       hasher.submit(buffer, size);
-      file.write(std::string_view(buffer, size));
+      object.write(std::string_view(buffer, size));
       out.size += size;
       since_writeback += size;
       if (since_writeback >= writeback_interval) {
-        ::sync_file_range(file.fd(),
+        ::sync_file_range(object.fd(),
                           static_cast<off_t>(out.size - since_writeback),
                           static_cast<off_t>(since_writeback),
                           SYNC_FILE_RANGE_WRITE);
@@ -275,9 +341,9 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
     out.hash = hasher.finish();
   }
   if (contains(out.hash)) {
-    return out; // `file` removes the temporary copy
+    return out; // the copy is dropped with `object`
   }
-  publish(file, out.hash);
+  object.publish(out.hash);
   out.added = true;
   return out;
 }
@@ -287,9 +353,9 @@ ObjectStore::put_bytes(std::string_view bytes) const
 {
   std::string hash = util::sha256_hex(bytes);
   if (!contains(hash)) {
-    AtomicFile file(m_tmp, "object", 0444);
-    file.write(bytes);
-    publish(file, hash);
+    NewObject object(*this);
+    object.write(bytes);
+    object.publish(hash);
   }
   return hash;
 }

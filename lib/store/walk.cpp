@@ -1,5 +1,6 @@
 #include <mlake/store/walk.hpp>
 #include <mlake/util/error.hpp>
+#include <mlake/util/parallel.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,22 +13,47 @@ namespace mlake::store {
 
 namespace {
 
+// One folder met on the walk: the names in it, in the order their full
+// paths sort (a folder sorts as its name followed by '/', as in git's
+// trees), so that visiting them in order yields paths sorted bytewise.
+struct Folder
+{
+  std::string rel; // relative to the walked root, "" for the root
+  struct Item
+  {
+    std::string name;
+    bool is_dir;
+    std::size_t folder = 0; // index of the sub-folder when is_dir
+    util::FileStat st;      // filled in by the second pass for files
+  };
+  std::vector<Item> items;
+};
+
 struct Walker
 {
   const fs::path& top;
   const fs::path& boundary;
-  std::vector<WalkedFile>& out;
+  std::vector<Folder> folders;
 
+  std::string
+  join(const std::string& prefix, const char* name) const
+  {
+    return prefix.empty() ? std::string(name) : prefix + "/" + name;
+  }
+
+  // First pass, one thread: read every folder, learning what is a folder
+  // from readdir's d_type where the filesystem gives it.
   void
-  walk(int dir_fd, const std::string& prefix)
+  read_folder(int dir_fd, std::size_t index)
   {
     DIR* dir = ::fdopendir(dir_fd);
     if (!dir) {
       int err = errno;
       ::close(dir_fd);
       throw Error(Exit::usage,
-                  "cannot read folder " + quote((top / prefix).string()) +
-                      ": " + util::errno_text(err));
+                  "cannot read folder " +
+                      quote((top / folders[index].rel).string()) + ": " +
+                      util::errno_text(err));
     }
     struct Closer
     {
@@ -38,34 +64,78 @@ struct Walker
       }
     } closer{dir};
 
+    std::vector<Folder::Item> items;
     while (struct dirent* entry = ::readdir(dir)) {
       const char* name = entry->d_name;
       if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) {
         continue;
       }
-      std::string rel = prefix.empty() ? name : prefix + "/" + name;
-      auto st = util::lstat_at(::dirfd(dir), name, top / rel);
-      if (!st) {
-        continue; // removed while we looked
-      }
-      if (st->is_dir()) {
-        if (std::strcmp(name, ".git") == 0 ||
-            std::strcmp(name, ".mlake") == 0) {
+      bool is_dir = entry->d_type == DT_DIR;
+      if (entry->d_type == DT_UNKNOWN) {
+        auto st = util::lstat_at(
+            ::dirfd(dir), name, top / join(folders[index].rel, name));
+        if (!st) {
           continue;
         }
-        int sub = ::openat(::dirfd(dir),
-                           name,
-                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) {
-          throw Error(Exit::usage,
-                      "cannot open folder " + quote((top / rel).string()) +
-                          ": " + util::errno_text(errno));
-        }
-        walk(sub, rel);
+        is_dir = st->is_dir();
+      }
+      if (is_dir && (std::strcmp(name, ".git") == 0 ||
+                     std::strcmp(name, ".mlake") == 0)) {
+        continue;
+      }
+      items.push_back({name, is_dir, 0, {}});
+    }
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+      return (a.is_dir ? a.name + "/" : a.name) <
+             (b.is_dir ? b.name + "/" : b.name);
+    });
+    const std::string rel = folders[index].rel;
+    for (auto& item : items) {
+      if (!item.is_dir) {
+        continue;
+      }
+      std::string sub_rel = join(rel, item.name.c_str());
+      int sub = ::openat(::dirfd(dir),
+                         item.name.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) {
+        throw Error(Exit::usage,
+                    "cannot open folder " + quote((top / sub_rel).string()) +
+                        ": " + util::errno_text(errno));
+      }
+      item.folder = folders.size();
+      folders.push_back({sub_rel, {}});
+      read_folder(sub, item.folder);
+    }
+    folders[index].items = std::move(items);
+  }
+
+  // Second pass, on every core: stat the files of one folder.
+  void
+  stat_folder(Folder& folder)
+  {
+    fs::path dir_path = folder.rel.empty() ? top : top / folder.rel;
+    util::UniqueFd fd(
+        ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      throw Error(Exit::usage,
+                  "cannot open folder " + quote(dir_path.string()) + ": " +
+                      util::errno_text(errno));
+    }
+    for (auto& item : folder.items) {
+      if (item.is_dir) {
+        continue;
+      }
+      std::string rel = join(folder.rel, item.name.c_str());
+      auto st = util::lstat_at(fd.get(), item.name.c_str(), top / rel);
+      if (!st) {
+        item.st.mode = 0; // removed while we looked: dropped below
       } else if (st->is_regular()) {
-        out.push_back({rel, *st});
+        item.st = *st;
       } else if (st->is_symlink()) {
-        out.push_back({rel, follow(rel)});
+        item.st = follow(rel);
+      } else if (st->is_dir()) {
+        item.st.mode = 0; // became a folder since the first pass
       } else {
         throw Error(Exit::usage,
                     quote((top / rel).string()) +
@@ -91,8 +161,7 @@ struct Walker
                   "symbolic link " + quote(link.string()) +
                       " leads outside the project, to " +
                       quote(target.string()),
-                  "copy the file into the project, or track it with 'mlake "
-                  "ingest' instead");
+                  "copy the file into the project instead");
     }
     auto st = util::stat_path(target);
     if (!st || !st->is_regular()) {
@@ -102,6 +171,19 @@ struct Walker
     }
     return *st;
   }
+
+  void
+  emit(std::size_t index, std::vector<WalkedFile>& out) const
+  {
+    const Folder& folder = folders[index];
+    for (const auto& item : folder.items) {
+      if (item.is_dir) {
+        emit(item.folder, out);
+      } else if (item.st.mode != 0) {
+        out.push_back({join(folder.rel, item.name.c_str()), item.st});
+      }
+    }
+  }
 };
 
 } // namespace
@@ -109,17 +191,21 @@ struct Walker
 std::vector<WalkedFile>
 walk_files(const fs::path& dir, const fs::path& boundary)
 {
-  std::vector<WalkedFile> out;
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     throw Error(errno == ENOENT ? Exit::not_found : Exit::usage,
                 "cannot open folder " + quote(dir.string()) + ": " +
                     util::errno_text(errno));
   }
-  Walker{dir, boundary, out}.walk(fd, "");
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.path < b.path;
-  });
+  Walker walker{dir, boundary, {}};
+  walker.folders.push_back({"", {}});
+  walker.read_folder(fd, 0);
+  util::parallel_for(
+      walker.folders.size(), util::default_jobs(), [&](std::size_t i) {
+        walker.stat_folder(walker.folders[i]);
+      });
+  std::vector<WalkedFile> out;
+  walker.emit(0, out);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct VersionRow
   std::string type;
   std::uint64_t size = 0;
   std::uint64_t files = 0; // for folders
+  bool exec = false;       // for files
   std::string path;
   std::string time;
   std::string node_kind;
@@ -90,15 +92,48 @@ struct AnnotationRow
   std::string message;
 };
 
-// What the stat cache knows of a workspace file: its stat when it was last
-// hashed, and the hash.
+// What the stat cache knows of one file below a tracked path: its stat
+// when it was last hashed, and the hash. Views point into the snapshot
+// (or, for put_stat_snapshot, into the caller's strings).
 struct StatEntry
 {
+  std::string_view path; // relative to the tracked path; "" for a file
   std::uint64_t ino = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   std::int64_t ctime_ns = 0;
-  std::string hash;
+  std::string_view hash;
+};
+
+// The stat cache of one tracked path: an entry per file, sorted by path,
+// stored as one record so that a status of 100,000 unchanged files reads
+// one row; and `whole_hash`, the content or tree hash those files formed
+// when every one of them could be trusted ("" otherwise).
+class StatSnapshot
+{
+public:
+  StatSnapshot() = default;
+  StatSnapshot(StatSnapshot&&) = default;
+  StatSnapshot& operator=(StatSnapshot&&) = default;
+
+  const std::vector<StatEntry>&
+  entries() const noexcept
+  {
+    return m_entries;
+  }
+  const std::string&
+  whole_hash() const noexcept
+  {
+    return m_whole;
+  }
+  // The entry for `path`, or nullptr.
+  const StatEntry* find(std::string_view path) const;
+
+private:
+  friend class Index;
+  std::unique_ptr<char[]> m_blob; // the entries' paths and hashes live here
+  std::vector<StatEntry> m_entries;
+  std::string m_whole;
 };
 
 // The SQLite index at `.mlake/index.db`: a projection of the node set (and
@@ -159,12 +194,14 @@ public:
   // Every version (of any artifact) whose content is `hash`.
   std::vector<VersionRow> versions_with_hash(const std::string& hash);
 
-  // --- stat cache (paths are project-relative)
-  std::unordered_map<std::string, StatEntry>
-  stat_entries(const std::string& under);
-  void put_stat_entries(
-      const std::vector<std::pair<std::string, StatEntry>>& entries);
-  void remove_stat_entries(const std::string& under);
+  // --- stat cache, one snapshot per tracked path (project-relative)
+  // An empty snapshot when nothing is cached for `root`.
+  StatSnapshot stat_snapshot(const std::string& root);
+  // Replace the snapshot of `root`; `entries` must be sorted by path.
+  void put_stat_snapshot(const std::string& root,
+                         const std::vector<StatEntry>& entries,
+                         const std::string& whole_hash);
+  void remove_stat_snapshot(const std::string& root);
 
 private:
   void migrate();

@@ -17,6 +17,7 @@ struct LockEntry
   std::string type; // "file" or "dir"
   std::uint64_t size = 0;
   std::uint64_t files = 0;
+  bool exec = false; // for a file: its executable bit
   std::string hash;
   std::string node; // the node that recorded this version
 

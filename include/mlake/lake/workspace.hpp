@@ -35,6 +35,7 @@ struct AddedPath
   std::string hash;
   std::uint64_t size = 0;
   std::uint64_t files = 0;
+  bool exec = false;    // a file with its executable bit set
   bool changed = false; // false: same content as the latest version
   bool new_artifact = false;
   int version = 0; // the artifact's version number after the add

@@ -70,7 +70,7 @@ public:
   }
 
 private:
-  void publish(util::AtomicFile& file, const std::string& hash) const;
+  class NewObject;
 
   fs::path m_objects;
   fs::path m_tmp;
