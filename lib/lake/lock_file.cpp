@@ -27,6 +27,30 @@ lock_error(const YAML::Mark& mark, const std::string& what)
                "fix the file, or restore it with 'git checkout mlake.lock'");
 }
 
+// A field's value converted to T; a value of the wrong kind is an error
+// naming its line, a missing one gives `fallback`.
+template <typename T>
+T
+field(const YAML::Node& entry,
+      const char* key,
+      const std::string& path,
+      const T& fallback)
+{
+  const YAML::Node& value = entry[key];
+  if (!value || value.IsNull()) {
+    return fallback;
+  }
+  try {
+    if (!value.IsScalar()) {
+      throw YAML::Exception(value.Mark(), "");
+    }
+    return value.as<T>();
+  } catch (const YAML::Exception&) {
+    throw lock_error(value.Mark(),
+                     "entry " + quote(path) + " has a malformed " + key);
+  }
+}
+
 } // namespace
 
 LockFile
@@ -74,14 +98,15 @@ LockFile::load(const fs::path& root)
                              " needs artifact, type and hash");
       }
       LockEntry entry;
-      entry.artifact = e["artifact"].as<std::string>();
-      entry.kind = e["kind"].as<std::string>("other");
-      entry.type = e["type"].as<std::string>();
-      entry.size = e["size"].as<std::uint64_t>(0);
-      entry.files = e["files"].as<std::uint64_t>(entry.type == "file" ? 1 : 0);
-      entry.exec = e["exec"].as<bool>(false);
-      entry.hash = e["hash"].as<std::string>();
-      entry.node = e["node"].as<std::string>("");
+      entry.artifact = field<std::string>(e, "artifact", path, "");
+      entry.kind = field<std::string>(e, "kind", path, "other");
+      entry.type = field<std::string>(e, "type", path, "");
+      entry.size = field<std::uint64_t>(e, "size", path, 0);
+      entry.files =
+          field<std::uint64_t>(e, "files", path, entry.type == "file" ? 1 : 0);
+      entry.exec = field<bool>(e, "exec", path, false);
+      entry.hash = field<std::string>(e, "hash", path, "");
+      entry.node = field<std::string>(e, "node", path, "");
       if (!util::is_sha256_hex(entry.hash)) {
         throw lock_error(e["hash"].Mark(),
                          "entry " + quote(path) + " has a malformed hash");

@@ -30,6 +30,7 @@ FileLock::try_acquire(const fs::path& path, const std::string& holder)
                 "cannot lock " + quote(path.string()) + ": " +
                     errno_text(errno));
   }
+  m_held = true;
   char host[256] = "unknown";
   ::gethostname(host, sizeof(host) - 1);
   std::string who = "process " + std::to_string(::getpid()) + " (" + holder +
@@ -73,7 +74,7 @@ FileLock::try_lock(const fs::path& path, const std::string& holder)
 
 FileLock::~FileLock()
 {
-  if (m_fd) {
+  if (m_held) {
     // Leave an empty file behind: a holder's name in an unlocked file would
     // mislead the next waiter's message.
     (void)::ftruncate(m_fd.get(), 0);

@@ -67,55 +67,88 @@ format_human(Micros time)
   return buffer;
 }
 
+namespace {
+
+// Exactly `count` decimal digits at `pos`; advances it.
+bool
+digits(const std::string& text, std::size_t& pos, int count, int& out)
+{
+  out = 0;
+  for (int i = 0; i < count; ++i, ++pos) {
+    if (pos >= text.size() || text[pos] < '0' || text[pos] > '9') {
+      return false;
+    }
+    out = out * 10 + (text[pos] - '0');
+  }
+  return true;
+}
+
+bool
+expect(const std::string& text, std::size_t& pos, char c)
+{
+  if (pos < text.size() && text[pos] == c) {
+    ++pos;
+    return true;
+  }
+  return false;
+}
+
+int
+days_in_month(int year, int month)
+{
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
+} // namespace
+
 bool
 parse_rfc3339(const std::string& text, Micros& out)
 {
+  std::size_t pos = 0;
   int year, month, day, hour, minute, second;
-  int consumed = 0;
-  if (std::sscanf(text.c_str(),
-                  "%4d-%2d-%2dT%2d:%2d:%2d%n",
-                  &year,
-                  &month,
-                  &day,
-                  &hour,
-                  &minute,
-                  &second,
-                  &consumed) != 6) {
+  if (!digits(text, pos, 4, year) || !expect(text, pos, '-') ||
+      !digits(text, pos, 2, month) || !expect(text, pos, '-') ||
+      !digits(text, pos, 2, day) ||
+      !(expect(text, pos, 'T') || expect(text, pos, 't')) ||
+      !digits(text, pos, 2, hour) || !expect(text, pos, ':') ||
+      !digits(text, pos, 2, minute) || !expect(text, pos, ':') ||
+      !digits(text, pos, 2, second)) {
     return false;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+      hour > 23 || minute > 59 || second > 60) {
     return false;
   }
-  std::size_t pos = static_cast<std::size_t>(consumed);
   Micros fraction = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int digits = 0;
+  if (expect(text, pos, '.')) {
+    int count = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 6) {
+      if (count < 6) {
         fraction = fraction * 10 + (text[pos] - '0');
       }
-      ++digits;
+      ++count;
       ++pos;
     }
-    if (digits == 0) {
+    if (count == 0) {
       return false;
     }
-    for (; digits < 6; ++digits) {
+    for (; count < 6; ++count) {
       fraction *= 10;
     }
   }
   long offset_seconds = 0;
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
+  if (expect(text, pos, 'Z') || expect(text, pos, 'z')) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '+' ? 1 : -1;
+    ++pos;
     int oh, om;
-    if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) {
+    if (!digits(text, pos, 2, oh) || !expect(text, pos, ':') ||
+        !digits(text, pos, 2, om) || oh > 23 || om > 59) {
       return false;
     }
-    offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
-    pos += 6;
+    offset_seconds = sign * (oh * 3600L + om * 60L);
   } else {
     return false;
   }

@@ -31,6 +31,7 @@ private:
   bool try_acquire(const fs::path& path, const std::string& holder);
 
   UniqueFd m_fd;
+  bool m_held = false;
 };
 
 } // namespace mlake::util
