@@ -44,7 +44,9 @@ setup_add(CLI::App& app)
   app.add_option("--security",
                  a->security,
                  "public, internal (default), confidential or restricted");
-  app.add_option("--tag", a->tags, "A tag (repeatable)");
+  // One value per --tag: the paths after it are still paths.
+  app.add_option("--tag", a->tags, "A tag (repeatable)")
+      ->allow_extra_args(false);
   return [a, &app](Context& ctx) {
     lake::AddOptions options;
     options.paths = a->paths;
@@ -82,8 +84,10 @@ setup_add(CLI::App& app)
       return 0;
     }
     for (const auto& p : result.paths) {
-      std::string what =
-          p.type == "dir" ? std::to_string(p.files) + " files, " : "";
+      std::string what = p.type == "dir"
+                             ? std::to_string(p.files) +
+                                   (p.files == 1 ? " file, " : " files, ")
+                             : "";
       what += human_size(p.size);
       if (p.changed) {
         std::cout << (p.new_artifact ? "added    " : "updated  ") << p.path;

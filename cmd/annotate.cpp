@@ -32,8 +32,10 @@ setup_annotate(CLI::App& app)
                  a->security,
                  "public, internal, confidential or restricted");
   app.add_option("--kind", a->kind, "dataset, model, code or other");
-  app.add_option("--tag", a->tags, "Add a tag (repeatable)");
-  app.add_option("--untag", a->untags, "Remove a tag (repeatable)");
+  app.add_option("--tag", a->tags, "Add a tag (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--untag", a->untags, "Remove a tag (repeatable)")
+      ->allow_extra_args(false);
   return [a, &app](Context& ctx) {
     lake::AnnotateOptions options;
     options.artifact = a->name;

@@ -45,7 +45,8 @@ setup_fsck(CLI::App&)
           std::cout << report.unreferenced << " unreferenced object(s) and "
                     << report.temporary
                     << " leftover temporary file(s) from interrupted work; "
-                       "'mlake gc' removes them\n";
+                       "'mlake gc' removes them"
+                    << (sound ? "" : " once the faults are repaired") << "\n";
         }
       }
     }

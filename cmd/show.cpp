@@ -76,6 +76,16 @@ print_version(const json& v)
             << "\n       security " << what["security"].get<std::string>()
             << ", owner " << or_dash(what["owner"]) << ", tags "
             << or_dash(join(what["tags"])) << "\n";
+  if (v.contains("current")) {
+    const json& now = v["current"];
+    if (now["security"] != what["security"] || now["owner"] != what["owner"] ||
+        now["tags"] != what["tags"] || now["kind"] != what["kind"]) {
+      std::cout << "       (now: " << now["kind"].get<std::string>()
+                << ", security " << now["security"].get<std::string>()
+                << ", owner " << or_dash(now["owner"]) << ", tags "
+                << or_dash(join(now["tags"])) << ")\n";
+    }
+  }
   if (!what["description"].get<std::string>().empty()) {
     std::cout << "       " << what["description"].get<std::string>() << "\n";
   }

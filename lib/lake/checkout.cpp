@@ -171,11 +171,11 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   auto& idx = lake.index();
   const auto& objects = lake.objects();
   LockFile lock = LockFile::load(lake.root());
-  const bool in_workspace = !options.to;
   CheckoutResult result;
-  result.target = in_workspace
-                      ? lake.root()
-                      : util::absolute_normal(options.cwd / *options.to);
+  result.target = options.to ? util::absolute_normal(options.cwd / *options.to)
+                             : lake.root();
+  // --to the project itself is the workspace: mlake.lock follows.
+  const bool in_workspace = result.target == lake.root();
   const fs::path& target = result.target;
   if (!in_workspace) {
     std::error_code ec;

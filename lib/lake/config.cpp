@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <set>
 
 namespace mlake::lake {
 
@@ -56,6 +57,7 @@ Config::load(const fs::path& path)
     throw config_error(path, e.mark, e.msg);
   }
   Config config;
+  std::set<std::string> seen;
   if (root.IsNull()) {
     return config;
   }
@@ -65,6 +67,10 @@ Config::load(const fs::path& path)
   for (const auto& item : root) {
     const std::string key = item.first.as<std::string>();
     const YAML::Node& value = item.second;
+    if (!seen.insert(key).second) {
+      throw config_error(
+          path, item.first.Mark(), "duplicate key " + quote(key));
+    }
     if (key == "version") {
       if (scalar(value, path, key) != "1") {
         throw config_error(path,

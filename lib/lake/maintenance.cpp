@@ -217,6 +217,14 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   GcReport report;
   report.dry_run = dry_run;
   NodeScan scan = scan_nodes(lake);
+  // Collecting garbage needs a sound history: a missing or altered node
+  // may be the only one that named some content.
+  if (!scan.faults.empty()) {
+    const Fault& f = scan.faults.front();
+    throw Error(Exit::integrity,
+                f.kind + " " + f.target + ": " + f.message,
+                "run 'mlake fsck'; gc does not run on a damaged lake");
+  }
   // What a tree names is only known by reading it: with a tree missing or
   // damaged, collecting could delete data that is still needed.
   for (const auto& [hash, node] : scan.trees) {

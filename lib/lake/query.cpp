@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "workspace_util.hpp"
 
@@ -167,19 +169,48 @@ show_version(Lake& lake, const index::VersionRow& v)
               {"versions", artifact ? artifact->version_count : 0},
               {"hash", v.hash},
               {"node", v.node}};
-  out["what"] = {
-      {"artifact", v.artifact},
-      {"kind", artifact ? artifact->field("kind", "other") : "other"},
-      {"type", v.type},
-      {"size", v.size},
-      {"files", v.files},
-      {"hash", v.hash},
-      {"description", artifact ? artifact->field("description") : ""},
-      {"security",
-       artifact ? artifact->field("security", "internal") : "internal"},
-      {"owner", artifact ? artifact->field("owner") : ""},
-      {"tags", artifact ? json(artifact->tags) : json::array()},
-      {"stored", lake.objects().contains(v.hash)}};
+  // The metadata as it stood when this version was recorded (nodes are
+  // events: replay those up to and including this version's node); the
+  // current values follow, for comparison.
+  std::map<std::string, std::string> then;
+  std::set<std::string> then_tags;
+  for (const auto& a : idx.annotations(v.artifact)) {
+    if (std::tie(a.time, a.node) > std::tie(v.time, v.node)) {
+      break;
+    }
+    if (a.field == "tag" && !a.value.empty()) {
+      if (a.value[0] == '+') {
+        then_tags.insert(a.value.substr(1));
+      } else {
+        then_tags.erase(a.value.substr(1));
+      }
+    } else {
+      then[a.field] = a.value;
+    }
+  }
+  auto at = [&](const char* field, const std::string& fallback) {
+    auto it = then.find(field);
+    return it != then.end() ? it->second : fallback;
+  };
+  out["what"] = {{"artifact", v.artifact},
+                 {"kind", at("kind", "other")},
+                 {"type", v.type},
+                 {"size", v.size},
+                 {"files", v.files},
+                 {"exec", v.exec},
+                 {"hash", v.hash},
+                 {"description", at("description", "")},
+                 {"security", at("security", "internal")},
+                 {"owner", at("owner", "")},
+                 {"tags", then_tags},
+                 {"stored", lake.objects().contains(v.hash)}};
+  if (artifact) {
+    out["current"] = {{"kind", artifact->field("kind", "other")},
+                      {"description", artifact->field("description")},
+                      {"security", artifact->field("security", "internal")},
+                      {"owner", artifact->field("owner")},
+                      {"tags", artifact->tags}};
+  }
   out["who"] = user_json(v.user_name, v.user_email);
   out["where"] = {{"path", v.path}, {"host", row ? row->host : ""}};
   out["when"] = v.time;

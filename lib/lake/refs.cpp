@@ -1,4 +1,5 @@
 #include <mlake/lake/lake.hpp>
+#include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/refs.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/hash.hpp>
@@ -100,6 +101,34 @@ pick_version(const std::string& artifact,
                   artifact + "' to list them");
 }
 
+// The error for a name that matches nothing, telling the user when the
+// name is a file inside a tracked folder: folders are versioned whole.
+Error
+no_artifact(Lake& lake,
+            const std::string& name,
+            const fs::path& cwd,
+            const std::string& what)
+{
+  fs::path abs = util::absolute_normal(cwd / name);
+  if (!name.empty() && util::is_within(abs, lake.root()) &&
+      abs != lake.root()) {
+    std::string rel = util::relative_to(abs, lake.root());
+    LockFile lock = LockFile::load(lake.root());
+    if (auto covering = lock.covering(rel);
+        covering && covering->first != rel) {
+      return Error(Exit::not_found,
+                   quote(rel) + " is a file inside the tracked folder " +
+                       quote(covering->first) + " (artifact " +
+                       quote(covering->second.artifact) + ")",
+                   "folders are versioned whole: use 'mlake show " +
+                       covering->second.artifact + "'");
+    }
+  }
+  return Error(Exit::not_found,
+               "no " + what + " named " + quote(name),
+               "run 'mlake list' for artifacts, 'mlake log' for nodes");
+}
+
 } // namespace
 
 index::VersionRow
@@ -116,11 +145,11 @@ resolve_version(Lake& lake, const std::string& text, const fs::path& cwd)
           *name, lake.index().versions(*name), text.substr(at + 1));
     }
   }
-  throw Error(Exit::not_found,
-              "no artifact named " + quote(at == std::string::npos || at == 0
-                                               ? text
-                                               : text.substr(0, at)),
-              "run 'mlake list' to see the artifacts");
+  throw no_artifact(lake,
+                    at == std::string::npos || at == 0 ? text
+                                                       : text.substr(0, at),
+                    cwd,
+                    "artifact");
 }
 
 Resolved
@@ -154,9 +183,7 @@ resolve_ref(Lake& lake, const std::string& text, const fs::path& cwd)
                   "give more digits");
     }
   }
-  throw Error(Exit::not_found,
-              "no artifact, version or node named " + quote(text),
-              "run 'mlake list' for artifacts, 'mlake log' for nodes");
+  throw no_artifact(lake, text, cwd, "artifact, version or node");
 }
 
 } // namespace mlake::lake

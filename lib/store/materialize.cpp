@@ -134,13 +134,24 @@ materialize(const ObjectStore& store,
     throw Error(Exit::not_found,
                 "object " + std::string(hash) + " is not in the lake");
   }
-  // An object is stored read-only without an exec bit, so a hard link can
-  // only stand in for a file that is not executable.
+  // A link shares the object's mode, which has no exec bit: an executable
+  // file is copied instead.
   if (mode == LinkMode::hardlink && !exec && try_link(object, dest, false)) {
     return;
   }
-  if (mode == LinkMode::symlink && try_link(fs::absolute(object), dest, true)) {
-    return;
+  if (mode == LinkMode::symlink && !exec) {
+    // Relative inside the project, so that the project can be moved or
+    // copied whole; absolute when checked out elsewhere.
+    fs::path target = util::absolute_normal(object);
+    fs::path where = util::absolute_normal(dest);
+    fs::path project =
+        target.parent_path().parent_path().parent_path().parent_path();
+    if (util::is_within(where, project)) {
+      target = target.lexically_relative(where.parent_path());
+    }
+    if (try_link(target, dest, true)) {
+      return;
+    }
   }
   UniqueFd in(::open(object.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) {

@@ -292,17 +292,19 @@ TEST_CASE("gc removes only unreferenced objects", "[lake]")
   }
 }
 
-TEST_CASE("gc keeps what a damaged node still names", "[lake]")
+TEST_CASE("gc refuses to run on a lake with a damaged node", "[lake]")
 {
   MaintFixture f;
-  // node1 is altered (its id no longer matches): its output must not be
-  // collected, it is what a repair would need.
+  // node1 is altered (its id no longer matches): what it names may be what
+  // a repair needs, so nothing may be collected until fsck is clean.
   const fs::path path = f.lake.nodes().path_of(f.node1);
   json node = json::parse(slurp(path));
   node["message"] = "altered";
   overwrite(path, mlake::util::canonical_json(node));
-  auto report = lake::gc(f.lake, false);
-  CHECK(report.removed.empty());
+  auto error = error_of([&] { lake::gc(f.lake, false); });
+  REQUIRE(error);
+  CHECK(error->code() == mlake::Exit::integrity);
+  CHECK(std::string(error->what()).find(f.node1) != std::string::npos);
   CHECK(f.lake.objects().contains(sha256_hex(iris)));
 }
 
