@@ -293,7 +293,11 @@ Lake::commit(json node)
     throw std::logic_error("commit without the lake lock");
   }
   // Everything the node refers to must be on disk before the node is.
-  util::sync_filesystem(m_dir);
+  // Large objects were synced one by one as they were written; the small
+  // ones are synced here, in one batch.
+  if (m_objects.take_unsynced() > 0) {
+    util::sync_filesystem(m_dir);
+  }
   auto& idx = index();
   node["parents"] = idx.heads();
   if (!node.contains("user")) {

@@ -213,11 +213,33 @@ public:
   }
 
   // Give the content its name. Another copy already under that name is
-  // left alone: same name, same bytes.
+  // left alone: same name, same bytes. A `durable` object has been synced:
+  // its name is synced too; otherwise it is counted for the batch sync.
   void
-  publish(const std::string& hash)
+  publish(const std::string& hash, bool durable = false)
   {
     fs::path target = m_store.path_of(hash);
+    link_into_place(target);
+    if (durable) {
+      util::fsync_dir(target.parent_path());
+    } else {
+      ++*m_store.m_unsynced;
+    }
+  }
+
+  void
+  sync()
+  {
+    if (::fdatasync(fd()) != 0) {
+      throw Error(Exit::usage,
+                  "cannot sync an object to disk: " + util::errno_text(errno));
+    }
+  }
+
+private:
+  void
+  link_into_place(const fs::path& target)
+  {
     if (m_named) {
       if (::mkdir(target.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
         throw Error(Exit::usage,
@@ -249,15 +271,21 @@ public:
                     util::errno_text(errno));
   }
 
-private:
   const ObjectStore& m_store;
   UniqueFd m_fd;
   std::optional<AtomicFile> m_named;
 };
 
 ObjectStore::ObjectStore(const fs::path& lake_dir)
-    : m_objects(lake_dir / "objects"), m_tmp(lake_dir / "tmp")
+    : m_objects(lake_dir / "objects"), m_tmp(lake_dir / "tmp"),
+      m_unsynced(std::make_unique<std::atomic<std::uint64_t>>(0))
 {}
+
+std::uint64_t
+ObjectStore::take_unsynced() const
+{
+  return m_unsynced->exchange(0);
+}
 
 fs::path
 ObjectStore::path_of(std::string_view hash) const
@@ -343,7 +371,11 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
   if (contains(out.hash)) {
     return out; // the copy is dropped with `object`
   }
-  object.publish(out.hash);
+  // Most of it is on its way to disk already (see writeback_interval); a
+  // sync of this one file is cheaper than the batch sync of the whole
+  // filesystem, which would also flush whatever else is dirty there.
+  object.sync();
+  object.publish(out.hash, true);
   out.added = true;
   return out;
 }

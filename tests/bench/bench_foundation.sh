@@ -67,15 +67,29 @@ fi
 cat "$data/big.bin" > /dev/null
 
 # --- measuring ----------------------------------------------------------
-# time_runs N SETUP CMD: run SETUP (untimed) then CMD, N times; print the
-# median wall time of CMD in seconds.
+# time_runs N SETUP CMD: N times, run SETUP (untimed) then CMD in a fresh
+# folder $W; print the median wall time of CMD in seconds.
+#
+# Every run gets a new folder and old ones are deleted only at the end of a
+# case:
+# ext4 scans for recently deleted inodes when it allocates new ones, so
+# deleting thousands of files just before a run would slow down whichever
+# tool runs next, and measure the filesystem rather than the tool.
 time_runs() {
   local n=$1 setup=$2 cmd=$3 times=()
   for _ in $(seq "$n"); do
-    bash -c "$setup" > /dev/null 2>&1
+    mkdir -p "$root/runs"
+    local W
+    W=$(mktemp -d "$root/runs/run.XXXXXX")
+    W="$W" bash -c "cd \"\$W\" && $setup" > "$root/log" 2>&1 ||
+      { say "setup failed: $setup"; cat "$root/log" >&2; echo "nan"; return; }
+    # The setup's own writes are flushed before the clock starts, so that
+    # no tool pays for writing back the data the setup copied.
+    sync
     local start end
     start=$(date +%s.%N)
-    bash -c "$cmd" > /dev/null 2>&1 || { say "failed: $cmd"; echo "nan"; return; }
+    W="$W" bash -c "cd \"\$W\" && $cmd" > "$root/log" 2>&1 ||
+      { say "failed: $cmd"; cat "$root/log" >&2; echo "nan"; return; }
     end=$(date +%s.%N)
     times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')")
   done
@@ -94,24 +108,27 @@ row() { # case, mlake seconds, peer name, peer seconds, target text
 have() { command -v "$1" > /dev/null 2>&1; }
 fmt() { awk -v t="$1" 'BEGIN { if (t == "nan") print t; else printf "%.3f", t }'; }
 
-w="$root/work"
 
 # 1. add of the big file
 say "add of the ${big_mib} MiB file ..."
-big_setup="rm -rf $w && mkdir -p $w && cd $w && cp --reflink=never $data/big.bin big.bin && $mlake init -q"
-t_add_big=$(fmt "$(time_runs "$runs" "$big_setup" "cd $w && $mlake add big.bin -m big -q")")
+big_setup="cp --reflink=never $data/big.bin big.bin && $mlake init -q"
+t_add_big=$(fmt "$(time_runs "$runs" "$big_setup" "$mlake add big.bin -m big -q")")
+rm -rf "$root/runs" # a handful of large files: no inode scans to fear
 t_dgst=$(fmt "$(time_runs "$runs" "true" "openssl dgst -sha256 $data/big.bin")")
-t_cp=$(fmt "$(time_runs "$runs" "rm -f $root/cp.bin" "cp --reflink=never $data/big.bin $root/cp.bin")")
+t_cp=$(fmt "$(time_runs "$runs" "true" "cp --reflink=never $data/big.bin copy.bin")")
+rm -rf "$root/runs"
 row "add ${big_mib} MiB file" "$t_add_big" "openssl dgst -sha256" "$t_dgst" "target <= 1.2x"
 row "add ${big_mib} MiB file" "$t_add_big" "cp" "$t_cp" ""
 if have git-annex; then
-  t=$(fmt "$(time_runs "$slow_runs" "$big_setup && git init -q && git annex init -q bench" "cd $w && git annex add -q big.bin")")
+  t=$(fmt "$(time_runs "$slow_runs" "$big_setup && git init -q && git annex init -q bench" "git annex add -q big.bin")")
+  rm -rf "$root/runs"
   row "add ${big_mib} MiB file" "$t_add_big" "git annex add" "$t" ""
 else
   row "add ${big_mib} MiB file" "$t_add_big" "git annex add" "skipped" "(git-annex not installed)"
 fi
 if have git-lfs; then
-  t=$(fmt "$(time_runs "$slow_runs" "$big_setup && git init -q && git lfs install --local > /dev/null && git lfs track big.bin > /dev/null && git add .gitattributes" "cd $w && git add big.bin")")
+  t=$(fmt "$(time_runs "$slow_runs" "$big_setup && git init -q && git lfs install --local > /dev/null && git lfs track big.bin > /dev/null && git add .gitattributes" "git add big.bin")")
+  rm -rf "$root/runs"
   row "add ${big_mib} MiB file" "$t_add_big" "git lfs + git add" "$t" ""
 else
   row "add ${big_mib} MiB file" "$t_add_big" "git lfs + git add" "skipped" "(git-lfs not installed)"
@@ -119,24 +136,24 @@ fi
 
 # 2. add of the small files
 say "add of $small_files small files ..."
-small_setup="rm -rf $w && mkdir -p $w && cd $w && cp -r $data/small files && $mlake init -q"
-t_add_small=$(fmt "$(time_runs "$runs" "$small_setup" "cd $w && $mlake add files -m small -q")")
-t=$(fmt "$(time_runs "$runs" "$small_setup && git init -q" "cd $w && git add files")")
+small_setup="cp -r $data/small files && $mlake init -q"
+t_add_small=$(fmt "$(time_runs "$runs" "$small_setup" "$mlake add files -m small -q")")
+t=$(fmt "$(time_runs "$runs" "$small_setup && git init -q" "git add files")")
 row "add $small_files files" "$t_add_small" "git add" "$t" "target < 1 s"
 if have git-annex; then
-  t=$(fmt "$(time_runs "$slow_runs" "$small_setup && git init -q && git annex init -q bench" "cd $w && git annex add -q files")")
+  t=$(fmt "$(time_runs "$slow_runs" "$small_setup && git init -q && git annex init -q bench" "git annex add -q files")")
   row "add $small_files files" "$t_add_small" "git annex add" "$t" ""
 else
   row "add $small_files files" "$t_add_small" "git annex add" "skipped" "(git-annex not installed)"
 fi
 if have git-lfs; then
-  t=$(fmt "$(time_runs "$slow_runs" "$small_setup && git init -q && git lfs install --local > /dev/null && git lfs track 'files/**' > /dev/null && git add .gitattributes" "cd $w && git add files")")
+  t=$(fmt "$(time_runs "$slow_runs" "$small_setup && git init -q && git lfs install --local > /dev/null && git lfs track 'files/**' > /dev/null && git add .gitattributes" "git add files")")
   row "add $small_files files" "$t_add_small" "git lfs + git add" "$t" ""
 else
   row "add $small_files files" "$t_add_small" "git lfs + git add" "skipped" "(git-lfs not installed)"
 fi
 if have datalad; then
-  t=$(fmt "$(time_runs "$slow_runs" "rm -rf $w && datalad create -q $w && cp -r $data/small $w/files" "cd $w && datalad save -q -m small")")
+  t=$(fmt "$(time_runs "$slow_runs" "datalad create -q --force . && cp -r $data/small files" "datalad save -q -m small")")
   row "add $small_files files" "$t_add_small" "datalad save" "$t" ""
 else
   row "add $small_files files" "$t_add_small" "datalad save" "skipped" "(datalad not installed)"
@@ -148,15 +165,15 @@ st="$root/status-small"
 rm -rf "$st" && mkdir -p "$st" && cp -r "$data/small" "$st/files"
 (cd "$st" && $mlake init -q && $mlake add files -m small -q && $mlake status -q &&
   git init -q && git add files && git commit -qm files && git status > /dev/null)
-t_st=$(fmt "$(time_runs "$runs" "true" "cd $st && $mlake status")")
-t_git=$(fmt "$(time_runs "$runs" "true" "cd $st && git status")")
+t_st=$(fmt "$(time_runs "$runs" "true" "$mlake -C $st status")")
+t_git=$(fmt "$(time_runs "$runs" "true" "git -C $st status")")
 row "status, $small_files unchanged" "$t_st" "git status" "$t_git" "target <= 1.0x"
 st="$root/status-many"
 rm -rf "$st" && mkdir -p "$st" && cp -r "$data/many" "$st/files"
 (cd "$st" && $mlake init -q && $mlake add files -m many -q && $mlake status -q &&
   git init -q && git add files && git commit -qm files && git status > /dev/null)
-t_st=$(fmt "$(time_runs "$runs" "true" "cd $st && $mlake status")")
-t_git=$(fmt "$(time_runs "$runs" "true" "cd $st && git status")")
+t_st=$(fmt "$(time_runs "$runs" "true" "$mlake -C $st status")")
+t_git=$(fmt "$(time_runs "$runs" "true" "git -C $st status")")
 row "status, $many_files unchanged" "$t_st" "git status" "$t_git" "target < 0.3 s"
 
 # 4. checkout into an empty folder
@@ -164,11 +181,12 @@ say "checkout ..."
 co="$root/checkout"
 rm -rf "$co" && mkdir -p "$co" && cp -r "$data/small" "$co/files"
 (cd "$co" && $mlake init -q && $mlake add files -m small -q)
-t_co=$(fmt "$(time_runs "$runs" "rm -rf $root/out" "cd $co && $mlake checkout files --to $root/out -q")")
-t_cpr=$(fmt "$(time_runs "$runs" "rm -rf $root/out" "cp -r $co/files $root/out")")
+t_co=$(fmt "$(time_runs "$runs" "true" "$mlake -C $co checkout files --to \"\$W/out\" -q")")
+t_cpr=$(fmt "$(time_runs "$runs" "true" "cp -r $co/files out")")
 row "checkout $small_files files" "$t_co" "cp -r" "$t_cpr" "target <= 1.5x"
 
 echo
 echo "mlake foundation benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, medians of $runs runs ($slow_runs for git-annex, git-lfs, datalad)"
 printf '%-34s %9s  %-26s %9s  %7s  %s\n' "case" "mlake s" "reference" "ref s" "ratio" "note"
 printf '%s\n' "${results[@]}"
+rm -rf "$root/runs"

@@ -3,8 +3,10 @@
 #include <mlake/util/fs.hpp>
 #include <mlake/util/progress.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,10 +24,11 @@ struct StoredObject
 
 // The content-addressed object store under `.mlake/objects/`: blobs (file
 // bytes) and trees (canonical JSON), each named by the SHA-256 of its bytes,
-// read-only once written. Writes go through `.mlake/tmp/` and a rename, so a
-// name never holds partial content. Writes do not sync: the caller makes
-// them durable in one batch (sync_filesystem) before it records a node that
-// refers to them.
+// read-only once written. A name never holds partial content: content is
+// written under no name (or a temporary one) and linked into place.
+// Large objects are synced as they are written; small ones are left for
+// the caller to make durable in one batch (see take_unsynced) before it
+// records a node that refers to them.
 class ObjectStore
 {
 public:
@@ -55,6 +58,10 @@ public:
   for_each(const std::function<void(const std::string&)>& fn,
            const std::function<void(const fs::path&)>& on_stray = {}) const;
 
+  // How many objects were written, since the last call, without being synced
+  // to disk; the count starts again from zero.
+  std::uint64_t take_unsynced() const;
+
   // Remove an object; returns its size, or nullopt if it was not there.
   std::optional<std::uint64_t> remove(std::string_view hash) const;
 
@@ -74,6 +81,7 @@ private:
 
   fs::path m_objects;
   fs::path m_tmp;
+  std::unique_ptr<std::atomic<std::uint64_t>> m_unsynced;
 };
 
 // Hash the file at `path` without storing it.
