@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ constexpr std::size_t pipeline_depth = 4;
 // Start write-back of a large object every so often, so that the batch
 // sync at the end has little left to do.
 constexpr std::size_t writeback_interval = 64 << 20;
+// O_DIRECT wants buffers, offsets and lengths aligned to the device's
+// logical block size; 4 KiB covers every common one.
+constexpr std::size_t direct_alignment = 4096;
 
 ssize_t
 read_some(int fd, char* buffer, std::size_t size, const fs::path& path)
@@ -63,7 +67,12 @@ public:
   PipelinedHasher()
   {
     for (std::size_t i = 0; i < pipeline_depth; ++i) {
-      m_buffers.emplace_back(new char[chunk_size]);
+      // Aligned for O_DIRECT writes.
+      m_buffers.emplace_back(
+          static_cast<char*>(std::aligned_alloc(direct_alignment, chunk_size)));
+      if (!m_buffers.back()) {
+        throw std::bad_alloc();
+      }
       m_free.push_back(m_buffers.back().get());
     }
     m_thread = std::thread([this] { run(); });
@@ -134,7 +143,15 @@ private:
   }
 
   util::Sha256 m_sha;
-  std::vector<std::unique_ptr<char[]>> m_buffers;
+  struct Free
+  {
+    void
+    operator()(char* p) const
+    {
+      std::free(p);
+    }
+  };
+  std::vector<std::unique_ptr<char, Free>> m_buffers;
   std::deque<char*> m_free;
   std::deque<std::pair<char*, std::size_t>> m_work;
   std::mutex m_mutex;
@@ -225,6 +242,18 @@ public:
     } else {
       ++*m_store.m_unsynced;
     }
+  }
+
+  // Turn O_DIRECT on or off; returns whether it is now on.
+  bool
+  set_direct(bool on)
+  {
+    int flags = ::fcntl(fd(), F_GETFL);
+    if (flags < 0) {
+      return false;
+    }
+    flags = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
+    return ::fcntl(fd(), F_SETFL, flags) == 0 && on;
   }
 
   void
@@ -344,6 +373,11 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
   } else {
     PipelinedHasher hasher;
     std::uint64_t since_writeback = 0;
+    // Large objects bypass the page cache: they are rarely read back soon,
+    // and writing through the cache would first have to find a gigabyte of
+    // free pages, then write them back. Where O_DIRECT is refused (tmpfs,
+    // some network filesystems) the copy is buffered.
+    bool direct = object.set_direct(true);
     for (;;) {
       util::throw_if_interrupted();
       char* buffer = hasher.acquire();
@@ -354,10 +388,13 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
       }
       auto size = static_cast<std::size_t>(n);
       hasher.submit(buffer, size);
+      if (direct && size % direct_alignment != 0) {
+        direct = object.set_direct(false); // the tail is not aligned
+      }
       object.write(std::string_view(buffer, size));
       out.size += size;
       since_writeback += size;
-      if (since_writeback >= writeback_interval) {
+      if (!direct && since_writeback >= writeback_interval) {
         ::sync_file_range(object.fd(),
                           static_cast<off_t>(out.size - since_writeback),
                           static_cast<off_t>(since_writeback),
