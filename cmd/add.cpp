@@ -46,7 +46,10 @@ setup_add(CLI::App& app)
                  "public, internal (default), confidential or restricted");
   // One value per --tag: the paths after it are still paths.
   app.add_option("--tag", a->tags, "A tag (repeatable)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("TAG")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   return [a, &app](Context& ctx) {
     lake::AddOptions options;
     options.paths = a->paths;

@@ -33,9 +33,15 @@ setup_annotate(CLI::App& app)
                  "public, internal, confidential or restricted");
   app.add_option("--kind", a->kind, "dataset, model, code or other");
   app.add_option("--tag", a->tags, "Add a tag (repeatable)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("TAG")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--untag", a->untags, "Remove a tag (repeatable)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("TAG")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   return [a, &app](Context& ctx) {
     lake::AnnotateOptions options;
     options.artifact = a->name;

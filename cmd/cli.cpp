@@ -184,6 +184,18 @@ run(int argc, char** argv)
     return app.exit(e);
   } catch (const CLI::RequiredError& e) {
     if (std::string(e.what()).find("subcommand") != std::string::npos) {
+      // CLI11 reports an unknown option before the command this way too.
+      for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "-C") {
+          ++i;
+        } else if (arg.starts_with("-") && arg != "-q" && arg != "--quiet" &&
+                   arg != "--no-progress" && arg != "--json") {
+          print_error("unknown option " + quote(arg),
+                      "run 'mlake --help' for the global options");
+          return int(Exit::usage);
+        }
+      }
       print_error("no command given", "run 'mlake --help' to list them");
       return int(Exit::usage);
     }

@@ -68,6 +68,8 @@ print_version(const json& v)
   if (what["type"] == "dir") {
     shape +=
         " of " + std::to_string(what["files"].get<std::uint64_t>()) + " files";
+  } else if (what.value("exec", false)) {
+    shape += " (executable)";
   }
   std::cout << "What   " << shape << ", " << human_size(what["size"])
             << "\n       sha256 " << what["hash"].get<std::string>()
@@ -79,11 +81,16 @@ print_version(const json& v)
   if (v.contains("current")) {
     const json& now = v["current"];
     if (now["security"] != what["security"] || now["owner"] != what["owner"] ||
-        now["tags"] != what["tags"] || now["kind"] != what["kind"]) {
+        now["tags"] != what["tags"] || now["kind"] != what["kind"] ||
+        now["description"] != what["description"]) {
       std::cout << "       (now: " << now["kind"].get<std::string>()
                 << ", security " << now["security"].get<std::string>()
                 << ", owner " << or_dash(now["owner"]) << ", tags "
                 << or_dash(join(now["tags"])) << ")\n";
+      if (now["description"] != what["description"]) {
+        std::cout << "       (now described as: " << or_dash(now["description"])
+                  << ")\n";
+      }
     }
   }
   if (!what["description"].get<std::string>().empty()) {

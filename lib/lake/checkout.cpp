@@ -94,6 +94,10 @@ public:
   bool
   holds(const std::string& hash)
   {
+    // Whatever the records say, only content in the store can come back.
+    if (!m_lake.objects().contains(hash)) {
+      return false;
+    }
     if (m_hashes.count(hash)) {
       return true;
     }
@@ -174,11 +178,15 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   CheckoutResult result;
   result.target = options.to ? util::absolute_normal(options.cwd / *options.to)
                              : lake.root();
-  // --to the project itself is the workspace: mlake.lock follows.
+  // --to the project itself (by any path) is the workspace: mlake.lock
+  // follows.
+  std::error_code ec;
+  if (fs::weakly_canonical(result.target, ec) == fs::canonical(lake.root())) {
+    result.target = lake.root();
+  }
   const bool in_workspace = result.target == lake.root();
   const fs::path& target = result.target;
   if (!in_workspace) {
-    std::error_code ec;
     fs::create_directories(target, ec);
     if (ec) {
       throw Error(Exit::usage,

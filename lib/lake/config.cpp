@@ -82,8 +82,14 @@ Config::load(const fs::path& path)
       if (!value.IsMap()) {
         throw config_error(path, value.Mark(), "'user' must be a mapping");
       }
+      std::set<std::string> fields;
       for (const auto& field : value) {
         const std::string name = field.first.as<std::string>();
+        if (!fields.insert(name).second) {
+          throw config_error(path,
+                             field.first.Mark(),
+                             "duplicate key " + quote("user." + name));
+        }
         if (name == "name") {
           config.user.name = scalar(field.second, path, "user.name");
         } else if (name == "email") {

@@ -209,14 +209,9 @@ Lake::sync_index(index::Index& idx)
   for (auto& id : idx.all_node_ids()) {
     known.insert(std::move(id));
   }
-  std::unordered_set<std::string> present(on_disk.begin(), on_disk.end());
-  for (const auto& id : known) {
-    if (!present.count(id)) {
-      // A node went away: only a full replay gives a correct projection.
-      reproject(idx, util::no_progress());
-      return;
-    }
-  }
+  // Nodes are never deleted: one that went away stays in the index, so
+  // that fsck can name it (a deleted head node is named by no other node).
+  // 'mlake reindex' is how a user accepts the loss.
   idx.transaction([&] {
     for (const auto& id : on_disk) {
       if (known.count(id)) {

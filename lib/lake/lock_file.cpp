@@ -116,7 +116,10 @@ LockFile::load(const fs::path& root)
                          "entry " + quote(path) + " has unknown type " +
                              quote(entry.type));
       }
-      lock.entries.emplace(std::move(path), std::move(entry));
+      auto mark = item.first.Mark();
+      if (!lock.entries.emplace(path, std::move(entry)).second) {
+        throw lock_error(mark, "path " + quote(path) + " is listed twice");
+      }
     }
   } catch (const YAML::Exception& e) {
     throw lock_error(e.mark, e.msg);
@@ -156,7 +159,12 @@ LockFile::save(const fs::path& root) const
       "# commit it with your code so 'mlake checkout' can restore the data.\n";
   text += out.c_str();
   text += "\n";
-  util::write_file_atomic(lock_file_path(root), text);
+  // The temporary goes where gc cleans up after an interrupted write.
+  fs::path tmp = root / ".mlake" / "tmp";
+  util::write_file_atomic(lock_file_path(root),
+                          text,
+                          util::AtomicFile::Sync::file_dir,
+                          util::stat_path(tmp) ? tmp : root);
 }
 
 const std::pair<const std::string, LockEntry>*

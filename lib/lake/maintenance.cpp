@@ -1,4 +1,5 @@
 #include <mlake/lake/lake.hpp>
+#include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/maintenance.hpp>
 #include <mlake/store/tree.hpp>
 #include <mlake/util/error.hpp>
@@ -192,9 +193,13 @@ fsck(Lake& lake, util::Progress& progress)
   auto indexed = idx.all_node_ids();
   std::unordered_set<std::string> sound(scan.ids.begin(), scan.ids.end());
   for (const auto& id : indexed) {
-    if (!sound.count(id)) {
+    if (!lake.nodes().contains(id)) {
       report.faults.push_back(
-          {"index", id, "indexed, but not a sound node on disk"});
+          {"node",
+           id,
+           "missing from .mlake/nodes (it was recorded, then removed)"});
+    } else if (!sound.count(id)) {
+      report.faults.push_back({"index", id, "indexed, but not a sound node"});
     }
   }
   if (indexed.size() < scan.ids.size()) {
@@ -202,6 +207,21 @@ fsck(Lake& lake, util::Progress& progress)
                              "index.db",
                              std::to_string(scan.ids.size() - indexed.size()) +
                                  " node(s) on disk are not indexed"});
+  }
+  // mlake.lock is what a checkout restores: all of it must be here.
+  for (const auto& [path, entry] : LockFile::load(lake.root()).entries) {
+    if (!entry.node.empty() && !lake.nodes().contains(entry.node)) {
+      report.faults.push_back({"lock",
+                               path,
+                               "mlake.lock names node " + entry.node +
+                                   ", which is not in the lake"});
+    }
+    if (!have.count(entry.hash)) {
+      report.faults.push_back({"lock",
+                               path,
+                               "mlake.lock names content " + entry.hash +
+                                   ", which is not in the lake"});
+    }
   }
   report.heads = idx.heads();
   std::sort(report.faults.begin(), report.faults.end(), [](auto& a, auto& b) {
@@ -218,20 +238,41 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   report.dry_run = dry_run;
   NodeScan scan = scan_nodes(lake);
   // Collecting garbage needs a sound history: a missing or altered node
-  // may be the only one that named some content.
+  // may be the only one that named some content. The index remembers
+  // nodes that were removed since (a removed head is named by no node).
+  for (const auto& id : lake.index().all_node_ids()) {
+    if (!lake.nodes().contains(id)) {
+      scan.faults.push_back({"node", id, "missing from .mlake/nodes"});
+    }
+  }
   if (!scan.faults.empty()) {
     const Fault& f = scan.faults.front();
     throw Error(Exit::integrity,
                 f.kind + " " + f.target + ": " + f.message,
                 "run 'mlake fsck'; gc does not run on a damaged lake");
   }
+  // What mlake.lock names is kept too: it is what checkout restores.
+  for (const auto& [path, entry] : LockFile::load(lake.root()).entries) {
+    scan.referenced.insert(entry.hash);
+    if (entry.type == "dir") {
+      scan.trees.emplace_back(entry.hash, "mlake.lock");
+    }
+  }
   // What a tree names is only known by reading it: with a tree missing or
   // damaged, collecting could delete data that is still needed.
   for (const auto& [hash, node] : scan.trees) {
     auto bytes = lake.objects().read(hash);
+    if (!bytes && node == "mlake.lock") {
+      continue; // never stored here: nothing of it to keep
+    }
     if (!bytes) {
       throw Error(Exit::integrity,
                   "tree " + hash + " named by node " + node + " is missing",
+                  "run 'mlake fsck'; gc does not run on a damaged lake");
+    }
+    if (util::sha256_hex(*bytes) != hash) {
+      throw Error(Exit::integrity,
+                  "tree " + hash + " is corrupted",
                   "run 'mlake fsck'; gc does not run on a damaged lake");
     }
     try {

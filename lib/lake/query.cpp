@@ -259,12 +259,7 @@ log(Lake& lake,
   auto& idx = lake.index();
   std::optional<std::string> name;
   if (artifact) {
-    name = find_artifact(lake, *artifact, cwd);
-    if (!name) {
-      throw Error(Exit::not_found,
-                  "no artifact named " + quote(*artifact),
-                  "run 'mlake list' to see the artifacts");
-    }
+    name = require_artifact(lake, *artifact, cwd);
   }
   Ordinals ordinals(idx);
   json out = json::array();
@@ -317,13 +312,9 @@ annotate(Lake& lake, const AnnotateOptions& options)
     check_choice("kind", *options.kind, artifact_kinds());
   }
   lake.lock("mlake annotate");
-  auto name = find_artifact(lake, options.artifact, options.cwd);
-  if (!name) {
-    throw Error(Exit::not_found,
-                "no artifact named " + quote(options.artifact),
-                "run 'mlake list' to see the artifacts");
-  }
-  auto row = lake.index().artifact(*name);
+  const std::string name =
+      require_artifact(lake, options.artifact, options.cwd);
+  auto row = lake.index().artifact(name);
   json changes = json::object();
   auto set = [&](const char* field,
                  const std::optional<std::string>& value,
@@ -355,8 +346,8 @@ annotate(Lake& lake, const AnnotateOptions& options)
   for (const auto& tag : options.untags) {
     if (!has_tag(tag)) {
       throw Error(Exit::usage,
-                  quote(*name) + " has no tag " + quote(tag),
-                  "run 'mlake show " + *name + "' to see its tags");
+                  quote(name) + " has no tag " + quote(tag),
+                  "run 'mlake show " + name + "' to see its tags");
     }
     if (std::find(add.begin(), add.end(), tag) != add.end()) {
       throw Error(Exit::usage,
@@ -375,7 +366,7 @@ annotate(Lake& lake, const AnnotateOptions& options)
   }
   if (changes.empty()) {
     throw Error(Exit::usage,
-                "nothing to change for " + quote(*name),
+                "nothing to change for " + quote(name),
                 "give --description, --owner, --security, --kind, --tag or "
                 "--untag with a new value");
   }
@@ -384,7 +375,7 @@ annotate(Lake& lake, const AnnotateOptions& options)
                {"message", options.message},
                {"inputs", json::array()},
                {"outputs", json::array()},
-               {"metadata", {{*name, changes}}},
+               {"metadata", {{name, changes}}},
                {"env", basic_env()},
                {"time", {{"start", now}, {"end", now}}}};
   std::string id = lake.commit(std::move(node));
@@ -393,7 +384,7 @@ annotate(Lake& lake, const AnnotateOptions& options)
     LockFile lock = LockFile::load(lake.root());
     bool touched = false;
     for (auto& [path, entry] : lock.entries) {
-      if (entry.artifact == *name) {
+      if (entry.artifact == name) {
         entry.kind = changes["kind"].get<std::string>();
         touched = true;
       }
@@ -402,7 +393,7 @@ annotate(Lake& lake, const AnnotateOptions& options)
       lock.save(lake.root());
     }
   }
-  return {{"node", id}, {"artifact", *name}, {"changes", changes}};
+  return {{"node", id}, {"artifact", name}, {"changes", changes}};
 }
 
 } // namespace mlake::lake

@@ -101,17 +101,23 @@ pick_version(const std::string& artifact,
                   artifact + "' to list them");
 }
 
-// The error for a name that matches nothing, telling the user when the
-// name is a file inside a tracked folder: folders are versioned whole.
+} // namespace
+
 Error
-no_artifact(Lake& lake,
-            const std::string& name,
-            const fs::path& cwd,
-            const std::string& what)
+unknown_name(Lake& lake,
+             const std::string& text,
+             const fs::path& cwd,
+             const std::string& what)
 {
+  // "data/images/1.bin@2" names a path, then a version.
+  std::string name = text;
+  if (auto at = name.rfind('@');
+      at != std::string::npos && at > 0 && !util::lstat_path(cwd / name)) {
+    name.resize(at);
+  }
   fs::path abs = util::absolute_normal(cwd / name);
   if (!name.empty() && util::is_within(abs, lake.root()) &&
-      abs != lake.root()) {
+      abs != lake.root() && util::lstat_path(abs)) {
     std::string rel = util::relative_to(abs, lake.root());
     LockFile lock = LockFile::load(lake.root());
     if (auto covering = lock.covering(rel);
@@ -120,16 +126,23 @@ no_artifact(Lake& lake,
                    quote(rel) + " is a file inside the tracked folder " +
                        quote(covering->first) + " (artifact " +
                        quote(covering->second.artifact) + ")",
-                   "folders are versioned whole: use 'mlake show " +
-                       covering->second.artifact + "'");
+                   "folders are versioned whole: use '" +
+                       covering->second.artifact + "' instead");
     }
   }
   return Error(Exit::not_found,
-               "no " + what + " named " + quote(name),
+               "no " + what + " named " + quote(text),
                "run 'mlake list' for artifacts, 'mlake log' for nodes");
 }
 
-} // namespace
+std::string
+require_artifact(Lake& lake, const std::string& text, const fs::path& cwd)
+{
+  if (auto name = find_artifact(lake, text, cwd)) {
+    return *name;
+  }
+  throw unknown_name(lake, text, cwd, "artifact");
+}
 
 index::VersionRow
 resolve_version(Lake& lake, const std::string& text, const fs::path& cwd)
@@ -145,11 +158,7 @@ resolve_version(Lake& lake, const std::string& text, const fs::path& cwd)
           *name, lake.index().versions(*name), text.substr(at + 1));
     }
   }
-  throw no_artifact(lake,
-                    at == std::string::npos || at == 0 ? text
-                                                       : text.substr(0, at),
-                    cwd,
-                    "artifact");
+  throw unknown_name(lake, text, cwd, "artifact");
 }
 
 Resolved
@@ -183,7 +192,7 @@ resolve_ref(Lake& lake, const std::string& text, const fs::path& cwd)
                   "give more digits");
     }
   }
-  throw no_artifact(lake, text, cwd, "artifact, version or node");
+  throw unknown_name(lake, text, cwd, "artifact, version or node");
 }
 
 } // namespace mlake::lake

@@ -236,9 +236,12 @@ public:
   publish(const std::string& hash, bool durable = false)
   {
     fs::path target = m_store.path_of(hash);
-    link_into_place(target);
+    bool made_folder = link_into_place(target);
     if (durable) {
       util::fsync_dir(target.parent_path());
+      if (made_folder) {
+        util::fsync_dir(m_store.m_objects);
+      }
     } else {
       ++*m_store.m_unsynced;
     }
@@ -266,17 +269,21 @@ public:
   }
 
 private:
-  void
+  // Returns whether the fan-out folder had to be made.
+  bool
   link_into_place(const fs::path& target)
   {
+    bool made_folder = false;
     if (m_named) {
-      if (::mkdir(target.parent_path().c_str(), 0755) != 0 && errno != EEXIST) {
+      if (::mkdir(target.parent_path().c_str(), 0755) == 0) {
+        made_folder = true;
+      } else if (errno != EEXIST) {
         throw Error(Exit::usage,
                     "cannot create " + quote(target.parent_path().string()) +
                         ": " + util::errno_text(errno));
       }
       m_named->commit(target, AtomicFile::Sync::none);
-      return;
+      return made_folder;
     }
     std::string proc = "/proc/self/fd/" + std::to_string(m_fd.get());
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -286,12 +293,15 @@ private:
                    target.c_str(),
                    AT_SYMLINK_FOLLOW) == 0 ||
           errno == EEXIST) {
-        return;
+        return made_folder;
       }
       // The first object in a fan-out folder makes the folder.
-      if (errno != ENOENT ||
-          (::mkdir(target.parent_path().c_str(), 0755) != 0 &&
-           errno != EEXIST)) {
+      if (errno != ENOENT) {
+        break;
+      }
+      if (::mkdir(target.parent_path().c_str(), 0755) == 0) {
+        made_folder = true;
+      } else if (errno != EEXIST) {
         break;
       }
     }

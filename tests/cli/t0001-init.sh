@@ -246,6 +246,8 @@ bad_config $'version: 1\nlink: copy: x\nuser:\n  name: a\n  email: b\n' 2 "canno
 bad_config $'version: 1\nuser:\n  name: a\n  email: b\nlink: copy\ncolour: blue\n' 6 "'colour'"
 bad_config $'version: 1\nuser:\n  name: a\n  nick: b\n' 4 "'user.nick'"
 bad_config $'version: 1\nuser:\n  name: a\n  email: b\nlink: teleport\n' 5 "'teleport'"
+bad_config $'version: 1\nlink: copy\nuser:\n  name: a\n  email: b\nlink: hardlink\n' 6 "duplicate key 'link'"
+bad_config $'version: 1\nuser:\n  name: a\n  name: b\n' 4 "duplicate key 'user.name'"
 
 check "with the config repaired the lake works again"
 printf '%s\n' "$good_config" >.mlake/config.yaml

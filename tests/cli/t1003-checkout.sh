@@ -311,5 +311,21 @@ expect_same_file model.pt "$TEST_ROOT/v1/model.pt"
 expect_success mlake status --exit-code
 expect_success mlake fsck
 
+check "content that mlake.lock records but the lake never stored is not replaced"
+printf 'foreign content\n' >model.pt
+foreign=$(sha256_of model.pt)
+cp mlake.lock "$TEST_ROOT/lock-before-foreign"
+"$PYTHON" - "$foreign" <<'EOF2'
+import re, sys
+text = open("mlake.lock").read()
+text = re.sub(r"(model.pt:\n(?:    .*\n)*?    hash: )[0-9a-f]{64}", r"\g<1>" + sys.argv[1], text)
+open("mlake.lock", "w").write(text)
+EOF2
+expect_failure 1 mlake checkout model.pt@1
+expect_eq "$(cat model.pt)" "foreign content" "model.pt"
+cp "$TEST_ROOT/lock-before-foreign" mlake.lock
+expect_success mlake checkout --force model.pt
+expect_success mlake status --exit-code
+
 expect_hints_name_real_commands
 pass

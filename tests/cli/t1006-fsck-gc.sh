@@ -223,5 +223,46 @@ expect_lake_unchanged "$TEST_ROOT/snap-lost"
 mv "$TEST_ROOT/node1.json" ".mlake/nodes/$node1.json"
 expect_success mlake fsck
 
+check "gc refuses to trust a tree whose content does not match its name"
+# A valid tree listing fewer files, put where the real one was: it parses,
+# but gc must not believe it, or it would delete what the real one lists.
+chmod u+w "$(object_path "$tree")"
+cp -p "$(object_path "$tree")" "$TEST_ROOT/tree-saved"
+printf '{"entries":[],"type":"tree"}' >"$(object_path "$tree")"
+snapshot_lake "$TEST_ROOT/snap-fake-tree"
+expect_failure 13 mlake gc
+expect_one_error_line
+expect_stderr_contains "$tree"
+expect_lake_unchanged "$TEST_ROOT/snap-fake-tree"
+cp -p "$TEST_ROOT/tree-saved" "$(object_path "$tree")"
+chmod 444 "$(object_path "$tree")"
+expect_success mlake fsck
+
+check "fsck names a deleted head node, which no other node names"
+printf 'head content\n' >head.txt
+expect_success mlake add -m "a head" head.txt
+head=$(lock_value head.txt node)
+mv ".mlake/nodes/$head.json" "$TEST_ROOT/head.json"
+expect_failure 13 mlake fsck
+expect_stderr_contains "$head"
+snapshot_lake "$TEST_ROOT/snap-head"
+expect_failure 13 mlake gc
+expect_lake_unchanged "$TEST_ROOT/snap-head"
+mv "$TEST_ROOT/head.json" ".mlake/nodes/$head.json"
+expect_success mlake fsck
+
+check "fsck names mlake.lock entries whose content is not in the lake"
+cp mlake.lock "$TEST_ROOT/lock-saved"
+"$PYTHON" - <<'EOF2'
+import re
+text = open("mlake.lock").read()
+text = re.sub(r"(head.txt:\n(?:    .*\n)*?    hash: )[0-9a-f]{64}", r"\g<1>" + "ab" * 32, text)
+open("mlake.lock", "w").write(text)
+EOF2
+expect_failure 13 mlake fsck
+expect_stderr_contains "head.txt"
+cp "$TEST_ROOT/lock-saved" mlake.lock
+expect_success mlake fsck
+
 expect_hints_name_real_commands
 pass

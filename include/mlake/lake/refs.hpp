@@ -1,6 +1,7 @@
 #pragma once
 
 #include <mlake/index/index.hpp>
+#include <mlake/util/error.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -16,6 +17,19 @@ class Lake;
 // `cwd`) where an artifact lives. nullopt when neither.
 std::optional<std::string>
 find_artifact(Lake& lake, const std::string& text, const fs::path& cwd);
+
+// The artifact `text` names, as find_artifact; throws Error(Exit::not_found)
+// saying what is missing, or that `text` is a file inside a tracked folder.
+std::string
+require_artifact(Lake& lake, const std::string& text, const fs::path& cwd);
+
+// The error for a name that names nothing (an artifact, a version: `what`
+// says which was expected), naming the tracked folder when `text` is a file
+// inside one.
+Error unknown_name(Lake& lake,
+                   const std::string& text,
+                   const fs::path& cwd,
+                   const std::string& what);
 
 // The version `text` names: NAME (the latest), NAME@N (the Nth, counting
 // from 1 in time order), NAME@latest, NAME@<7+ hex digits> (a prefix of the

@@ -267,3 +267,11 @@ TEST_CASE("LockFile::covering finds the entry for a path or its folder",
   CHECK(lock.covering("data/iris.csv.bak") == nullptr);
   CHECK(lock.covering("other") == nullptr);
 }
+
+TEST_CASE("mlake.lock rejects a path listed twice", "[lake]")
+{
+  const std::string one =
+      "  data/x.csv:\n    artifact: x\n    type: file\n    hash: " + good_hash +
+      "\n";
+  check_rejected("paths:\n" + one + one, "twice");
+}
