@@ -209,7 +209,8 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
     scan.rel = t.where.rel;
     scan.abs = t.where.abs;
     scan.is_dir = t.is_dir;
-    scan_root(scan, real_root, idx.stat_snapshot(scan.rel), in_store);
+    scan_root(
+        scan, real_root, [&] { return idx.stat_snapshot(scan.rel); }, in_store);
     if (!t.is_dir && scan.files.empty()) {
       throw Error(Exit::not_found,
                   quote(t.where.rel) + " disappeared while it was added");

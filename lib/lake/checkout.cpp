@@ -231,11 +231,14 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
     }
     auto st = util::lstat_path(scan.abs);
     if (st && scan.is_dir == st->is_dir()) {
-      scan_root(scan,
-                real_target,
-                in_workspace ? idx.stat_snapshot(w.path)
-                             : index::StatSnapshot{},
-                [](std::string_view) { return true; });
+      scan_root(
+          scan,
+          real_target,
+          [&] {
+            return in_workspace ? idx.stat_snapshot(w.path)
+                                : index::StatSnapshot{};
+          },
+          [](std::string_view) { return true; });
     }
   }
   if (!missing.empty()) {

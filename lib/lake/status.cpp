@@ -119,9 +119,11 @@ status(Lake& lake,
       result.changes.push_back({path, entry.artifact, "modified"});
       continue;
     }
-    scan_root(scan, real_root, idx.stat_snapshot(path), [](std::string_view) {
-      return true;
-    });
+    scan_root(
+        scan,
+        real_root,
+        [&] { return idx.stat_snapshot(path); },
+        [](std::string_view) { return true; });
     scans.push_back(std::move(scan));
     entries.push_back(&entry);
   }

@@ -7,6 +7,7 @@
 
 #include <sys/utsname.h>
 
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -54,11 +55,14 @@ stat_matches(const index::StatEntry& entry, const util::FileStat& st)
 void
 scan_root(RootFiles& root,
           const fs::path& boundary,
-          const index::StatSnapshot& snapshot,
+          const std::function<index::StatSnapshot()>& load_snapshot,
           const std::function<bool(std::string_view)>& usable)
 {
   root.files.clear();
   root.whole.clear();
+  // Decoding the snapshot is work for the CPU, the walk mostly waits on
+  // the kernel: do both at once.
+  auto loading = std::async(std::launch::async, load_snapshot);
   if (root.is_dir) {
     for (auto& walked : store::walk_files(root.abs, boundary)) {
       root.files.push_back({std::move(walked.path), walked.st, {}, 0, false});
@@ -66,6 +70,7 @@ scan_root(RootFiles& root,
   } else if (auto st = util::stat_path(root.abs)) {
     root.files.push_back({"", *st, {}, 0, false});
   }
+  const index::StatSnapshot snapshot = loading.get();
   const auto& cached = snapshot.entries();
   bool all = root.files.size() == cached.size();
   for (std::size_t i = 0; i < root.files.size(); ++i) {

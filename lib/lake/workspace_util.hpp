@@ -58,13 +58,14 @@ struct RootFiles
 };
 
 // Look at the tracked path `root.abs` (a folder when `root.is_dir`) and
-// take every hash the snapshot still vouches for: same path, same inode,
+// take every hash the snapshot (read by `load_snapshot`, on another thread
+// while the walk runs) still vouches for: same path, same inode,
 // size, mtime and ctime. `usable` may refuse a cached hash (add wants the
 // object to be in the store too). Symbolic links are followed when they
 // stay within `boundary`.
 void scan_root(RootFiles& root,
                const fs::path& boundary,
-               const index::StatSnapshot& snapshot,
+               const std::function<index::StatSnapshot()>& load_snapshot,
                const std::function<bool(std::string_view)>& usable);
 
 struct HashedSize

@@ -29,6 +29,24 @@ struct Folder
   std::vector<Item> items;
 };
 
+// Whether `a` comes before `b` when a folder's name is read with a '/'
+// after it; names hold no '/', so the first difference decides.
+bool
+sorts_before(const Folder::Item& a, const Folder::Item& b)
+{
+  std::string_view x = a.name;
+  std::string_view y = b.name;
+  const std::size_t n = std::min(x.size(), y.size());
+  if (int c = x.substr(0, n).compare(y.substr(0, n)); c != 0) {
+    return c < 0;
+  }
+  auto next = [n](std::string_view s, bool is_dir) {
+    return n < s.size() ? int(static_cast<unsigned char>(s[n]))
+                        : (is_dir ? int('/') : -1);
+  };
+  return next(x, a.is_dir) < next(y, b.is_dir);
+}
+
 struct Walker
 {
   const fs::path& top;
@@ -72,8 +90,7 @@ struct Walker
       }
       bool is_dir = entry->d_type == DT_DIR;
       if (entry->d_type == DT_UNKNOWN) {
-        auto st = util::lstat_at(
-            ::dirfd(dir), name, top / join(folders[index].rel, name));
+        auto st = util::lstat_at(::dirfd(dir), name, top / folders[index].rel);
         if (!st) {
           continue;
         }
@@ -85,10 +102,7 @@ struct Walker
       }
       items.push_back({name, is_dir, 0, {}});
     }
-    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-      return (a.is_dir ? a.name + "/" : a.name) <
-             (b.is_dir ? b.name + "/" : b.name);
-    });
+    std::sort(items.begin(), items.end(), sorts_before);
     const std::string rel = folders[index].rel;
     for (auto& item : items) {
       if (!item.is_dir) {
@@ -126,19 +140,18 @@ struct Walker
       if (item.is_dir) {
         continue;
       }
-      std::string rel = join(folder.rel, item.name.c_str());
-      auto st = util::lstat_at(fd.get(), item.name.c_str(), top / rel);
+      auto st = util::lstat_at(fd.get(), item.name.c_str(), dir_path);
       if (!st) {
         item.st.mode = 0; // removed while we looked: dropped below
       } else if (st->is_regular()) {
         item.st = *st;
       } else if (st->is_symlink()) {
-        item.st = follow(rel);
+        item.st = follow(join(folder.rel, item.name.c_str()));
       } else if (st->is_dir()) {
         item.st.mode = 0; // became a folder since the first pass
       } else {
         throw Error(Exit::usage,
-                    quote((top / rel).string()) +
+                    quote((dir_path / item.name).string()) +
                         " is not a regular file, folder or symbolic link",
                     "remove it or move it out of the tracked folder");
       }

@@ -131,7 +131,7 @@ stat_fd(int fd, const fs::path& for_errors)
 }
 
 std::optional<FileStat>
-lstat_at(int dir_fd, const char* name, const fs::path& for_errors)
+lstat_at(int dir_fd, const char* name, const fs::path& dir_for_errors)
 {
   struct stat st;
   if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -139,7 +139,7 @@ lstat_at(int dir_fd, const char* name, const fs::path& for_errors)
       return std::nullopt;
     }
     throw Error(Exit::usage,
-                "cannot stat " + quote(for_errors.string()) + ": " +
+                "cannot stat " + quote((dir_for_errors / name).string()) + ": " +
                     errno_text(errno));
   }
   return from_stat(st);

@@ -59,10 +59,11 @@ std::optional<FileStat> lstat_path(const fs::path& path);
 // stat(2), following symlinks; nullopt when the path does not exist.
 std::optional<FileStat> stat_path(const fs::path& path);
 FileStat stat_fd(int fd, const fs::path& for_errors);
-// fstatat(2) without following a final symlink; nullopt when the entry does
-// not exist; `for_errors` names it in the error otherwise.
-std::optional<FileStat>
-lstat_at(int dir_fd, const char* name, const fs::path& for_errors);
+// fstatat(2) of `name` in the folder `dir_fd` without following a final
+// symlink; nullopt when the entry does not exist. `dir_for_errors` is the
+// folder's path, for the error message.
+std::optional<FileStat> lstat_at(int dir_fd, const char* name,
+                                 const fs::path& dir_for_errors);
 
 // The wall clock as the kernel stamps files with it (the coarse clock), in
 // nanoseconds. A file whose mtime is not older than this value may still
