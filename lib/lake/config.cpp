@@ -1,14 +1,13 @@
 #include <mlake/lake/config.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/fs.hpp>
+#include <mlake/util/libgit2.hpp>
 
-#include <git2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <unistd.h>
 
 #include <cstdlib>
-#include <mutex>
 #include <set>
 
 namespace mlake::lake {
@@ -162,34 +161,35 @@ namespace {
 void
 read_git_identity(const fs::path& dir, Identity& out)
 {
-  static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
-
+  const util::LibGit2* git = util::libgit2();
+  if (!git) {
+    return;
+  }
   git_config* config = nullptr;
   git_repository* repo = nullptr;
-  if (git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) == 0) {
-    git_repository_config_snapshot(&config, repo);
+  if (git->repository_open_ext(&repo, dir.c_str(), 0, nullptr) == 0) {
+    git->repository_config_snapshot(&config, repo);
   }
   if (!config) {
     git_config* live = nullptr;
-    if (git_config_open_default(&live) == 0) {
-      git_config_snapshot(&config, live);
-      git_config_free(live);
+    if (git->config_open_default(&live) == 0) {
+      git->config_snapshot(&config, live);
+      git->config_free(live);
     }
   }
   if (config) {
     const char* value = nullptr;
     if (out.name.empty() &&
-        git_config_get_string(&value, config, "user.name") == 0) {
+        git->config_get_string(&value, config, "user.name") == 0) {
       out.name = value;
     }
     if (out.email.empty() &&
-        git_config_get_string(&value, config, "user.email") == 0) {
+        git->config_get_string(&value, config, "user.email") == 0) {
       out.email = value;
     }
-    git_config_free(config);
+    git->config_free(config);
   }
-  git_repository_free(repo);
+  git->repository_free(repo);
 }
 
 } // namespace
