@@ -34,11 +34,7 @@ check_options(const AddOptions& options)
     throw Error(
         Exit::usage, "no path given", "say what to add: mlake add PATH...");
   }
-  if (options.message.find_first_not_of(" \t\r\n") == std::string::npos) {
-    throw Error(Exit::usage,
-                "a message is required",
-                "say why with -m, as for a git commit");
-  }
+  check_message(options.message);
   if (options.name) {
     if (options.paths.size() != 1) {
       throw Error(Exit::usage, "--name needs exactly one path");
@@ -52,11 +48,7 @@ check_options(const AddOptions& options)
     check_choice("security level", *options.security, security_levels());
   }
   for (const auto& tag : options.tags) {
-    if (tag.empty() || tag.find_first_of(" \t\r\n,") != std::string::npos) {
-      throw Error(Exit::usage,
-                  "tag " + quote(tag) +
-                      " must be one word, without spaces or commas");
-    }
+    check_tag(tag);
   }
 }
 

@@ -91,6 +91,26 @@ check_choice(const std::string& option,
 }
 
 void
+check_message(const std::string& message)
+{
+  if (message.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Error(Exit::usage,
+                "a message is required",
+                "say why with -m, as for a git commit");
+  }
+}
+
+void
+check_tag(const std::string& tag)
+{
+  if (tag.empty() || tag.find_first_of(" \t\r\n,") != std::string::npos) {
+    throw Error(Exit::usage,
+                "tag " + quote(tag) +
+                    " must be one word, without spaces or commas");
+  }
+}
+
+void
 check_artifact_name(const std::string& name)
 {
   if (name.empty()) {

@@ -300,11 +300,7 @@ list(Lake& lake, const std::optional<std::string>& kind)
 json
 annotate(Lake& lake, const AnnotateOptions& options)
 {
-  if (options.message.find_first_not_of(" \t\r\n") == std::string::npos) {
-    throw Error(Exit::usage,
-                "a message is required",
-                "say why with -m, as for a git commit");
-  }
+  check_message(options.message);
   if (options.security) {
     check_choice("security level", *options.security, security_levels());
   }
@@ -334,11 +330,7 @@ annotate(Lake& lake, const AnnotateOptions& options)
   json add = json::array();
   json remove = json::array();
   for (const auto& tag : options.tags) {
-    if (tag.empty() || tag.find_first_of(" \t\r\n,") != std::string::npos) {
-      throw Error(Exit::usage,
-                  "tag " + quote(tag) +
-                      " must be one word, without spaces or commas");
-    }
+    check_tag(tag);
     if (!has_tag(tag) && std::find(add.begin(), add.end(), tag) == add.end()) {
       add.push_back(tag);
     }

@@ -25,6 +25,13 @@ void check_choice(const std::string& option,
                   const std::string& value,
                   const std::vector<std::string>& allowed);
 
+// Throw Error(Exit::usage) unless `message` says something: every node
+// records why it was made.
+void check_message(const std::string& message);
+
+// Throw Error(Exit::usage) unless `tag` is one word (no spaces or commas).
+void check_tag(const std::string& tag);
+
 // Throw Error(Exit::usage) when `name` cannot be an artifact name: empty,
 // starting with '-', ending with '@', or holding control characters.
 void check_artifact_name(const std::string& name);
