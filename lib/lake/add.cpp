@@ -160,27 +160,48 @@ metadata_changes(const Target& t, const AddOptions& options)
 
 } // namespace
 
-AddResult
-add(Lake& lake, const AddOptions& options, util::Progress& progress)
+struct StagedAdd::Detail
+{
+  LockFile lock;
+  std::vector<Target> targets;
+  std::vector<RootFiles> scans;
+  std::int64_t clock_before_stat = 0;
+  AddOptions options;
+};
+
+StagedAdd::StagedAdd() = default;
+StagedAdd::StagedAdd(StagedAdd&&) noexcept = default;
+StagedAdd& StagedAdd::operator=(StagedAdd&&) noexcept = default;
+StagedAdd::~StagedAdd() = default;
+
+StagedAdd
+stage_add(Lake& lake,
+          const AddOptions& options,
+          bool always_new_version,
+          util::Progress& progress)
 {
   check_options(options);
-  lake.lock("mlake add");
-  const util::Micros start = util::now_micros();
+  if (!lake.locked()) {
+    throw std::logic_error("stage_add without the lake lock");
+  }
   auto& idx = lake.index();
   const auto& objects = lake.objects();
-  LockFile lock = LockFile::load(lake.root());
+  StagedAdd staged;
+  staged.m_detail = std::make_unique<StagedAdd::Detail>();
+  auto& d = *staged.m_detail;
+  d.options = options;
+  d.lock = LockFile::load(lake.root());
   const fs::path real_root = fs::canonical(lake.root());
 
-  std::vector<Target> targets;
   std::set<std::string> seen;
   for (const auto& text : options.paths) {
-    Target t = make_target(lake, options, text, lock, real_root);
+    Target t = make_target(lake, options, text, d.lock, real_root);
     if (seen.insert(t.where.rel).second) {
-      targets.push_back(std::move(t));
+      d.targets.push_back(std::move(t));
     }
   }
-  for (const auto& a : targets) {
-    for (const auto& b : targets) {
+  for (const auto& a : d.targets) {
+    for (const auto& b : d.targets) {
       if (a.where.rel != b.where.rel &&
           b.where.rel.starts_with(a.where.rel + "/")) {
         throw Error(Exit::usage,
@@ -192,10 +213,9 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
   }
 
   // Files whose mtime is not older than this may still change unseen.
-  const std::int64_t clock_before_stat = util::file_clock_now_ns();
+  d.clock_before_stat = util::file_clock_now_ns();
   auto in_store = [&](std::string_view hash) { return objects.contains(hash); };
-  std::vector<RootFiles> scans;
-  for (const auto& t : targets) {
+  for (const auto& t : d.targets) {
     util::throw_if_interrupted();
     RootFiles scan;
     scan.rel = t.where.rel;
@@ -207,12 +227,12 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
       throw Error(Exit::not_found,
                   quote(t.where.rel) + " disappeared while it was added");
     }
-    scans.push_back(std::move(scan));
+    d.scans.push_back(std::move(scan));
   }
 
   std::atomic<std::uint64_t> stored_files{0}, stored_bytes{0};
   hash_missing(
-      scans,
+      d.scans,
       [&](const fs::path& path) {
         auto stored = objects.put_file(path, progress);
         if (stored.added) {
@@ -223,10 +243,12 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
       },
       progress,
       "adding");
+  staged.files_stored = stored_files;
+  staged.bytes_stored = stored_bytes;
 
-  for (std::size_t k = 0; k < targets.size(); ++k) {
-    Target& t = targets[k];
-    const RootFiles& scan = scans[k];
+  for (std::size_t k = 0; k < d.targets.size(); ++k) {
+    Target& t = d.targets[k];
+    const RootFiles& scan = d.scans[k];
     AddedPath& r = t.result;
     r.path = t.where.rel;
     r.artifact = t.artifact;
@@ -246,16 +268,21 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
       r.exec = scan.files.front().st.is_exec();
     }
     const auto& latest = t.existing ? t.existing->latest : std::nullopt;
-    r.changed = !latest || latest->hash != r.hash || latest->path != r.path ||
-                latest->type != r.type || latest->exec != r.exec;
+    r.changed = always_new_version || !latest || latest->hash != r.hash ||
+                latest->path != r.path || latest->type != r.type ||
+                latest->exec != r.exec;
     r.version = t.existing ? t.existing->version_count : 0;
+    staged.paths.push_back(r);
   }
   util::throw_if_interrupted();
+  return staged;
+}
 
-  AddResult result;
+json
+StagedAdd::outputs() const
+{
   json outputs = json::array();
-  json metadata = json::object();
-  for (auto& t : targets) {
+  for (const auto& t : m_detail->targets) {
     if (!t.result.changed) {
       continue;
     }
@@ -271,33 +298,42 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
       out["exec"] = true;
     }
     outputs.push_back(std::move(out));
-    json changes = metadata_changes(t, options);
+  }
+  return outputs;
+}
+
+json
+StagedAdd::metadata() const
+{
+  json metadata = json::object();
+  for (const auto& t : m_detail->targets) {
+    if (!t.result.changed) {
+      continue;
+    }
+    json changes = metadata_changes(t, m_detail->options);
     if (!changes.empty()) {
       metadata[t.artifact] = std::move(changes);
     }
   }
-  if (!outputs.empty()) {
-    json node = {{"kind", "add"},
-                 {"message", options.message},
-                 {"inputs", json::array()},
-                 {"outputs", std::move(outputs)},
-                 {"env", basic_env()},
-                 {"time",
-                  {{"start", util::format_rfc3339(start)},
-                   {"end", util::format_rfc3339(util::now_micros())}}}};
-    if (!metadata.empty()) {
-      node["metadata"] = std::move(metadata);
-    }
-    result.node = lake.commit(std::move(node));
-  }
+  return metadata;
+}
 
-  // From here on the change is recorded: what follows brings the
+AddResult
+finish_add(Lake& lake,
+           StagedAdd&& staged,
+           const std::optional<std::string>& node)
+{
+  // The change is recorded (or there was none): what follows brings the
   // workspace's bookkeeping in line. If it is cut short, a re-run of the
   // same add finds nothing new to record and repairs it.
-  LockFile updated = lock;
-  for (auto& t : targets) {
+  auto& d = *staged.m_detail;
+  auto& idx = lake.index();
+  AddResult result;
+  result.node = node;
+  LockFile updated = d.lock;
+  for (auto& t : d.targets) {
     AddedPath& r = t.result;
-    if (r.changed) {
+    if (r.changed && node) {
       ++r.version;
     }
     auto row = idx.artifact(t.artifact);
@@ -312,27 +348,55 @@ add(Lake& lake, const AddOptions& options, util::Progress& progress)
     entry.files = r.files;
     entry.exec = r.exec;
     entry.hash = r.hash;
-    entry.node = r.changed ? *result.node
-                           : (row && row->latest ? row->latest->node : "");
+    entry.node = r.changed && node
+                     ? *node
+                     : (row && row->latest ? row->latest->node : "");
     updated.entries[r.path] = std::move(entry);
     result.paths.push_back(r);
   }
-  if (updated.entries != lock.entries) {
+  if (updated.entries != d.lock.entries) {
     updated.save(lake.root());
   }
   idx.transaction([&] {
-    for (std::size_t k = 0; k < targets.size(); ++k) {
-      store_snapshot(idx, scans[k], targets[k].result.hash, clock_before_stat);
+    for (std::size_t k = 0; k < d.targets.size(); ++k) {
+      store_snapshot(
+          idx, d.scans[k], d.targets[k].result.hash, d.clock_before_stat);
     }
   });
   std::vector<std::string> rels;
-  for (const auto& t : targets) {
+  for (const auto& t : d.targets) {
     rels.push_back(t.where.rel);
   }
   ensure_gitignored(lake.root(), rels);
-  result.files_stored = stored_files;
-  result.bytes_stored = stored_bytes;
+  result.files_stored = staged.files_stored;
+  result.bytes_stored = staged.bytes_stored;
   return result;
+}
+
+AddResult
+add(Lake& lake, const AddOptions& options, util::Progress& progress)
+{
+  check_options(options);
+  lake.lock("mlake add");
+  const util::Micros start = util::now_micros();
+  StagedAdd staged = stage_add(lake, options, false, progress);
+  std::optional<std::string> node_id;
+  json outputs = staged.outputs();
+  if (!outputs.empty()) {
+    json node = {{"kind", "add"},
+                 {"message", options.message},
+                 {"inputs", json::array()},
+                 {"outputs", std::move(outputs)},
+                 {"env", basic_env()},
+                 {"time",
+                  {{"start", util::format_rfc3339(start)},
+                   {"end", util::format_rfc3339(util::now_micros())}}}};
+    if (json metadata = staged.metadata(); !metadata.empty()) {
+      node["metadata"] = std::move(metadata);
+    }
+    node_id = lake.commit(std::move(node));
+  }
+  return finish_add(lake, std::move(staged), node_id);
 }
 
 } // namespace mlake::lake

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <mlake/util/json.hpp>
 #include <mlake/util/progress.hpp>
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +59,49 @@ struct AddResult
 AddResult add(Lake& lake,
               const AddOptions& options,
               util::Progress& progress = util::no_progress());
+
+// Paths stored in the lake by stage_add and waiting for the node that
+// records them. Commands that record their own kind of node (a run's
+// outputs, an ingest) stage, commit, then finish.
+class StagedAdd
+{
+public:
+  StagedAdd();
+  StagedAdd(StagedAdd&&) noexcept;
+  StagedAdd& operator=(StagedAdd&&) noexcept;
+  ~StagedAdd();
+
+  std::vector<AddedPath> paths;
+  std::uint64_t files_stored = 0;
+  std::uint64_t bytes_stored = 0;
+
+  // A node's "outputs" entries for the paths that make new versions.
+  json outputs() const;
+  // A node's "metadata" entries: what the options set for those artifacts.
+  json metadata() const;
+
+private:
+  friend StagedAdd stage_add(Lake&, const AddOptions&, bool, util::Progress&);
+  friend AddResult
+  finish_add(Lake&, StagedAdd&&, const std::optional<std::string>&);
+  struct Detail;
+  std::unique_ptr<Detail> m_detail;
+};
+
+// Check the paths of `options` and store their content, as add does, but
+// record nothing. With `always_new_version`, content equal to an artifact's
+// latest version still makes a new version (a run produced it again).
+// The caller holds the lake lock.
+StagedAdd stage_add(Lake& lake,
+                    const AddOptions& options,
+                    bool always_new_version,
+                    util::Progress& progress = util::no_progress());
+
+// Update mlake.lock, the stat cache and .gitignore for staged paths once
+// `node` (nullopt: nothing new was recorded) names them.
+AddResult finish_add(Lake& lake,
+                     StagedAdd&& staged,
+                     const std::optional<std::string>& node);
 
 struct StatusChange
 {
