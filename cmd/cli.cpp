@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <csignal>
 #include <cstring>
 #include <iostream>
 
@@ -30,6 +29,14 @@ commands()
       {"checkout",
        "Put tracked content back into the workspace",
        setup_checkout,
+       Needs::lake},
+      {"run",
+       "Run a command and record its inputs, outputs and how",
+       setup_run,
+       Needs::lake},
+      {"lineage",
+       "Show what produced a version, or what was made from it",
+       setup_lineage,
        Needs::lake},
       {"log", "Show lineage nodes, newest first", setup_log, Needs::lake},
       {"show",
@@ -55,31 +62,6 @@ commands()
 }
 
 namespace {
-
-void
-on_signal(int sig)
-{
-  // The first signal asks the work to stop at a safe point; a second one
-  // is not waited on.
-  if (util::interrupt_requested()) {
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-    return;
-  }
-  util::request_interrupt();
-}
-
-void
-install_signal_handlers()
-{
-  struct sigaction action;
-  std::memset(&action, 0, sizeof(action));
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
-  ::sigaction(SIGHUP, &action, nullptr);
-}
 
 void
 print_error(const std::string& message, const std::string& hint)
@@ -145,7 +127,7 @@ usage_error(const CLI::ParseError& e, const std::vector<Entry>& entries)
 int
 run(int argc, char** argv)
 {
-  install_signal_handlers();
+  util::install_interrupt_handlers();
   CLI::App app{"mlake: version the data, code and models of an ML project, "
                "and the lineage that connects them",
                "mlake"};

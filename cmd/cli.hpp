@@ -69,5 +69,7 @@ Runner setup_annotate(CLI::App& app);
 Runner setup_fsck(CLI::App& app);
 Runner setup_gc(CLI::App& app);
 Runner setup_reindex(CLI::App& app);
+Runner setup_run(CLI::App& app);
+Runner setup_lineage(CLI::App& app);
 
 } // namespace mlake::cli

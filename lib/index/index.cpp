@@ -42,6 +42,12 @@ string_field(const json& node, const char* key)
   return it != node.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// The columns read_node_row reads, in its order.
+#define MLAKE_NODE_COLUMNS                                                     \
+  "n.id, n.kind, n.message, n.user_name, n.user_email, n.host, "               \
+  "n.time_start, n.time_end, n.command, n.exit_code, n.git_commit, "           \
+  "n.git_dirty "
+
 NodeRow
 read_node_row(SQLite::Statement& q)
 {
@@ -54,12 +60,14 @@ read_node_row(SQLite::Statement& q)
   row.host = q.getColumn(5).getString();
   row.time_start = q.getColumn(6).getString();
   row.time_end = q.getColumn(7).getString();
+  row.command = q.getColumn(8).getString();
+  if (!q.getColumn(9).isNull()) {
+    row.exit_code = q.getColumn(9).getInt();
+  }
+  row.git_commit = q.getColumn(10).getString();
+  row.git_dirty = q.getColumn(11).getInt() != 0;
   return row;
 }
-
-constexpr const char* node_columns =
-    "n.id, n.kind, n.message, n.user_name, n.user_email, n.host, "
-    "n.time_start, n.time_end";
 
 } // namespace
 
@@ -184,6 +192,9 @@ Index::clear_projection()
 {
   guard(m_path, [&] {
     for (const char* table : {"nodes",
+                              "node_code",
+                              "params",
+                              "metrics",
                               "node_parents",
                               "node_io",
                               "artifacts",
@@ -211,8 +222,10 @@ Index::apply(const std::string& id, const json& node)
     {
       auto& q = stmt("INSERT INTO nodes(id, kind, message, user_name, "
                      "user_email, host, time_start, time_end, command, "
-                     "exit_code, mode, study, analysis, task) "
-                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     "exit_code, mode, study, analysis, task, algorithm, "
+                     "run_id, git_commit, git_dirty) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?)");
       q.bind(1, id);
       q.bind(2, node["kind"].get<std::string>());
       q.bind(3, node["message"].get<std::string>());
@@ -230,13 +243,65 @@ Index::apply(const std::string& id, const json& node)
       for (auto [column, key] : {std::pair{11, "mode"},
                                  std::pair{12, "study"},
                                  std::pair{13, "analysis"},
-                                 std::pair{14, "task"}}) {
+                                 std::pair{14, "task"},
+                                 std::pair{15, "algorithm"},
+                                 std::pair{16, "run_id"}}) {
         std::string value = string_field(node, key);
         if (!value.empty()) {
           q.bind(column, value);
         }
       }
+      if (node.contains("code") && node["code"].is_object()) {
+        const json& code = node["code"];
+        if (code.contains("git") && code["git"].is_object()) {
+          const json& git = code["git"];
+          if (git.contains("commit") && git["commit"].is_string()) {
+            q.bind(17, git["commit"].get<std::string>());
+          }
+          q.bind(18, git.value("dirty", false) ? 1 : 0);
+        }
+      }
       q.exec();
+    }
+    if (node.contains("code") && node["code"].is_object() &&
+        node["code"].contains("files") && node["code"]["files"].is_array()) {
+      for (const auto& file : node["code"]["files"]) {
+        auto& q = stmt("INSERT OR IGNORE INTO node_code(node, path, hash, "
+                       "size) VALUES(?, ?, ?, ?)");
+        q.bind(1, id);
+        q.bind(2, file.value("path", ""));
+        q.bind(3, file.value("hash", ""));
+        q.bind(4, static_cast<int64_t>(file.value("size", std::uint64_t{0})));
+        q.exec();
+      }
+    }
+    if (node.contains("params") && node["params"].is_object()) {
+      for (const auto& [key, value] : node["params"].items()) {
+        auto& q = stmt("INSERT OR REPLACE INTO params(node, key, value, "
+                       "number) VALUES(?, ?, ?, ?)");
+        q.bind(1, id);
+        q.bind(2, key);
+        q.bind(3, value.dump());
+        if (value.is_number()) {
+          q.bind(4, value.get<double>());
+        }
+        q.exec();
+      }
+    }
+    if (node.contains("metrics") && node["metrics"].is_object()) {
+      for (const auto& [key, value] : node["metrics"].items()) {
+        if (!value.is_number()) {
+          continue; // kept in the node; the table is for numbers
+        }
+        auto& q = stmt("INSERT INTO metrics(node, key, value, time, source) "
+                       "VALUES(?, ?, ?, ?, ?)");
+        q.bind(1, id);
+        q.bind(2, key);
+        q.bind(3, value.get<double>());
+        q.bind(4, time_end);
+        q.bind(5, node["kind"].get<std::string>());
+        q.exec();
+      }
     }
     for (const auto& parent : node["parents"]) {
       auto& q = stmt("INSERT OR IGNORE INTO node_parents(node, parent) "
@@ -304,8 +369,8 @@ Index::apply(const std::string& id, const json& node)
         const std::string path = item["path"];
         const auto size = item.value("size", std::uint64_t{0});
         auto& q = stmt("INSERT INTO node_io(node, direction, seq, artifact, "
-                       "hash, role, type, size, path) "
-                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                       "hash, role, type, size, path, source) "
+                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         q.bind(1, id);
         q.bind(2, direction);
         q.bind(3, seq++);
@@ -319,6 +384,9 @@ Index::apply(const std::string& id, const json& node)
         q.bind(7, type);
         q.bind(8, static_cast<int64_t>(size));
         q.bind(9, path);
+        if (item.contains("node") && item["node"].is_string()) {
+          q.bind(10, item["node"].get<std::string>());
+        }
         q.exec();
         touch_artifact(artifact);
         if (std::string(direction) == "out") {
@@ -439,9 +507,7 @@ std::optional<NodeRow>
 Index::node(const std::string& id)
 {
   return guard(m_path, [&]() -> std::optional<NodeRow> {
-    auto& q = stmt("SELECT n.id, n.kind, n.message, n.user_name, "
-                   "n.user_email, n.host, n.time_start, n.time_end "
-                   "FROM nodes n WHERE n.id = ?");
+    auto& q = stmt("SELECT " MLAKE_NODE_COLUMNS "FROM nodes n WHERE n.id = ?");
     q.bind(1, id);
     if (q.executeStep()) {
       return read_node_row(q);
@@ -473,20 +539,17 @@ Index::log(const std::optional<std::string>& artifact, int limit)
   return guard(m_path, [&] {
     std::vector<NodeRow> rows;
     if (artifact) {
-      auto& q =
-          stmt("SELECT n.id, n.kind, n.message, n.user_name, n.user_email, "
-               "n.host, n.time_start, n.time_end FROM nodes n WHERE n.id IN "
-               "(SELECT node FROM node_io WHERE artifact = ?1 UNION "
-               "SELECT node FROM annotations WHERE artifact = ?1) "
-               "ORDER BY n.time_end DESC, n.id DESC LIMIT ?2");
+      auto& q = stmt("SELECT " MLAKE_NODE_COLUMNS "FROM nodes n WHERE n.id IN "
+                     "(SELECT node FROM node_io WHERE artifact = ?1 UNION "
+                     "SELECT node FROM annotations WHERE artifact = ?1) "
+                     "ORDER BY n.time_end DESC, n.id DESC LIMIT ?2");
       q.bind(1, *artifact);
       q.bind(2, limit);
       while (q.executeStep()) {
         rows.push_back(read_node_row(q));
       }
     } else {
-      auto& q = stmt("SELECT n.id, n.kind, n.message, n.user_name, "
-                     "n.user_email, n.host, n.time_start, n.time_end "
+      auto& q = stmt("SELECT " MLAKE_NODE_COLUMNS
                      "FROM nodes n ORDER BY n.time_end DESC, n.id DESC "
                      "LIMIT ?");
       q.bind(1, limit);
@@ -504,7 +567,8 @@ Index::node_io(const std::string& id)
   return guard(m_path, [&] {
     std::vector<IoRow> rows;
     auto& q = stmt("SELECT node, direction, artifact, hash, role, type, size, "
-                   "path FROM node_io WHERE node = ? ORDER BY direction, seq");
+                   "path, source FROM node_io WHERE node = ? "
+                   "ORDER BY direction, seq");
     q.bind(1, id);
     while (q.executeStep()) {
       IoRow row;
@@ -516,7 +580,109 @@ Index::node_io(const std::string& id)
       row.type = q.getColumn(5).getString();
       row.size = static_cast<std::uint64_t>(q.getColumn(6).getInt64());
       row.path = q.getColumn(7).getString();
+      row.source = q.getColumn(8).getString();
       rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+Index::LineageRows
+Index::lineage(const std::vector<std::string>& start,
+               bool up,
+               int depth,
+               const std::optional<std::string>& artifact)
+{
+  return guard(m_path, [&] {
+    // The set is built in SQLite (one recursive query, index lookups per
+    // step) and kept in a temporary table for the queries that read it.
+    m_db->exec("CREATE TEMP TABLE IF NOT EXISTS lineage_start(node TEXT "
+               "PRIMARY KEY) WITHOUT ROWID");
+    m_db->exec("CREATE TEMP TABLE IF NOT EXISTS lineage_set(node TEXT "
+               "PRIMARY KEY) WITHOUT ROWID");
+    m_db->exec("DELETE FROM lineage_start; DELETE FROM lineage_set");
+    for (const auto& id : start) {
+      auto& q = stmt("INSERT OR IGNORE INTO temp.lineage_start VALUES(?)");
+      q.bind(1, id);
+      q.exec();
+    }
+    // Up: from a node to the nodes that recorded its inputs. Down: from a
+    // node to the nodes that read one of its outputs (from the start nodes
+    // only `artifact`'s, when given). Without a depth limit each node is
+    // expanded once (UNION on the node alone); with one, the depth is
+    // carried and bounds the walk.
+    const std::string from =
+        up ? "FROM r JOIN node_io io ON io.node = r.node AND io.direction = "
+             "'in' WHERE io.source IS NOT NULL"
+           : "FROM r JOIN node_io io ON io.source = r.node AND io.direction = "
+             "'in' WHERE (?2 IS NULL OR io.artifact = ?2 OR r.node NOT IN "
+             "(SELECT node FROM temp.lineage_start))";
+    const std::string next = up ? "io.source" : "io.node";
+    std::string sql =
+        depth < 0
+            ? "INSERT INTO temp.lineage_set WITH RECURSIVE r(node) AS (SELECT "
+              "node FROM temp.lineage_start UNION SELECT " +
+                  next + " " + from + ") SELECT node FROM r"
+            : "INSERT INTO temp.lineage_set WITH RECURSIVE r(node, depth) AS "
+              "(SELECT node, 0 FROM temp.lineage_start UNION SELECT " +
+                  next + ", r.depth + 1 " + from +
+                  " AND r.depth < ?1) SELECT DISTINCT node FROM r";
+    SQLite::Statement fill(*m_db, sql);
+    if (depth >= 0) {
+      fill.bind(1, depth);
+    }
+    if (!up && artifact) {
+      fill.bind(2, *artifact);
+    }
+    fill.exec();
+
+    LineageRows rows;
+    SQLite::Statement nodes(*m_db,
+                            "SELECT " MLAKE_NODE_COLUMNS
+                            "FROM temp.lineage_set s JOIN nodes n ON n.id = "
+                            "s.node ORDER BY n.time_end, n.id");
+    while (nodes.executeStep()) {
+      rows.nodes.push_back(read_node_row(nodes));
+    }
+    SQLite::Statement io(*m_db,
+                         "SELECT io.node, io.direction, io.artifact, io.hash, "
+                         "io.role, io.type, io.size, io.path, io.source FROM "
+                         "temp.lineage_set s JOIN node_io io ON io.node = "
+                         "s.node ORDER BY io.node, io.direction, io.seq");
+    while (io.executeStep()) {
+      IoRow row;
+      row.node = io.getColumn(0).getString();
+      row.direction = io.getColumn(1).getString();
+      row.artifact = io.getColumn(2).getString();
+      row.hash = io.getColumn(3).getString();
+      row.role = io.getColumn(4).getString();
+      row.type = io.getColumn(5).getString();
+      row.size = static_cast<std::uint64_t>(io.getColumn(6).getInt64());
+      row.path = io.getColumn(7).getString();
+      row.source = io.getColumn(8).getString();
+      rows.io.push_back(std::move(row));
+    }
+    SQLite::Statement code(*m_db,
+                           "SELECT c.node, c.path, c.hash, c.size FROM "
+                           "temp.lineage_set s JOIN node_code c ON c.node = "
+                           "s.node ORDER BY c.node, c.path");
+    while (code.executeStep()) {
+      rows.code.push_back(
+          {code.getColumn(0).getString(),
+           code.getColumn(1).getString(),
+           code.getColumn(2).getString(),
+           static_cast<std::uint64_t>(code.getColumn(3).getInt64())});
+    }
+    SQLite::Statement ordinals(
+        *m_db,
+        "SELECT artifact, node, ROW_NUMBER() OVER (PARTITION BY artifact ORDER "
+        "BY time, node) FROM versions WHERE artifact IN (SELECT DISTINCT "
+        "io.artifact FROM temp.lineage_set s JOIN node_io io ON io.node = "
+        "s.node)");
+    while (ordinals.executeStep()) {
+      rows.ordinals.emplace(ordinals.getColumn(0).getString() + "\n" +
+                                ordinals.getColumn(1).getString(),
+                            ordinals.getColumn(2).getInt());
     }
     return rows;
   });

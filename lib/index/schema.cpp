@@ -115,6 +115,50 @@ CREATE TABLE stat_snapshots(
 ) WITHOUT ROWID;
 )sql",
        true},
+      {2,
+       R"sql(
+ALTER TABLE nodes ADD COLUMN algorithm TEXT;
+ALTER TABLE nodes ADD COLUMN run_id TEXT;
+ALTER TABLE nodes ADD COLUMN git_commit TEXT;
+ALTER TABLE nodes ADD COLUMN git_dirty INTEGER;
+
+-- The code files a node snapshotted.
+CREATE TABLE node_code(
+  node TEXT NOT NULL,
+  path TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY(node, path)
+) WITHOUT ROWID;
+
+CREATE TABLE params(
+  node TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,   -- as JSON: 0.1, "adam", true
+  number REAL,           -- the value when it is a number
+  PRIMARY KEY(node, key)
+) WITHOUT ROWID;
+CREATE INDEX params_key ON params(key, value);
+
+-- Metrics a run reported (and, later, observations of deployed models).
+CREATE TABLE metrics(
+  node TEXT NOT NULL,
+  artifact TEXT,
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  step INTEGER,
+  time TEXT NOT NULL,
+  source TEXT
+);
+CREATE INDEX metrics_node ON metrics(node);
+CREATE INDEX metrics_key ON metrics(key, value);
+
+-- Each input names the node that recorded its version, so that lineage
+-- walks from node to node without guessing which version was meant.
+ALTER TABLE node_io ADD COLUMN source TEXT;
+CREATE INDEX node_io_source ON node_io(source, artifact);
+)sql",
+       true},
   };
   return steps;
 }

@@ -98,6 +98,14 @@ Config::load(const fs::path& path)
               path, field.first.Mark(), "unknown key " + quote("user." + name));
         }
       }
+    } else if (key == "env") {
+      if (!value.IsSequence()) {
+        throw config_error(
+            path, value.Mark(), "'env' must be a list of variable names");
+      }
+      for (const auto& name : value) {
+        config.env.push_back(scalar(name, path, "env"));
+      }
     } else if (key == "link") {
       std::string mode = scalar(value, path, key);
       auto parsed = store::parse_link_mode(mode);
@@ -126,6 +134,9 @@ Config::save(const fs::path& path) const
   out << YAML::Key << "email" << YAML::Value << user.email;
   out << YAML::EndMap;
   out << YAML::Key << "link" << YAML::Value << store::to_string(link);
+  if (!env.empty()) {
+    out << YAML::Key << "env" << YAML::Value << env;
+  }
   out << YAML::EndMap;
   std::string text = "# mlake lake configuration; see mlake(1)\n";
   text += out.c_str();

@@ -268,16 +268,22 @@ Lake::reindex(util::Progress& progress)
   std::unique_ptr<index::Index> opened;
   try {
     opened = std::make_unique<index::Index>(m_dir / "index.db");
-  } catch (const Error&) {
-    // The database itself is damaged: start a new one. Only the stat cache
-    // is lost, and the next status rebuilds it.
+    reproject(*opened, progress);
+  } catch (const Error& e) {
+    if (e.code() == Exit::interrupted) {
+      throw;
+    }
+    // The database itself is damaged (or its tables are not what its
+    // schema version says): start a new one. Only the stat cache is lost,
+    // and the next status rebuilds it.
+    opened.reset();
     for (const char* name : {"index.db", "index.db-wal", "index.db-shm"}) {
       std::error_code ignored;
       fs::remove(m_dir / name, ignored);
     }
     opened = std::make_unique<index::Index>(m_dir / "index.db");
+    reproject(*opened, progress);
   }
-  reproject(*opened, progress);
   m_index = std::move(opened);
 }
 

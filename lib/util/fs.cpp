@@ -139,8 +139,8 @@ lstat_at(int dir_fd, const char* name, const fs::path& dir_for_errors)
       return std::nullopt;
     }
     throw Error(Exit::usage,
-                "cannot stat " + quote((dir_for_errors / name).string()) + ": " +
-                    errno_text(errno));
+                "cannot stat " + quote((dir_for_errors / name).string()) +
+                    ": " + errno_text(errno));
   }
   return from_stat(st);
 }

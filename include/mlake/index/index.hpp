@@ -31,6 +31,10 @@ struct NodeRow
   std::string host;
   std::string time_start; // RFC 3339, UTC, microseconds
   std::string time_end;
+  std::string command; // the argv as JSON, "" when the node ran nothing
+  std::optional<int> exit_code;
+  std::string git_commit; // of the code the node ran, "" when unknown
+  bool git_dirty = false;
 };
 
 struct IoRow
@@ -43,6 +47,7 @@ struct IoRow
   std::string type; // "file" or "dir"
   std::uint64_t size = 0;
   std::string path;
+  std::string source; // for inputs: the node that recorded this version
 };
 
 // One version of an artifact: the content one node recorded for it.
@@ -183,6 +188,30 @@ public:
   std::vector<IoRow> node_io(const std::string& id);
   std::vector<std::string> parents(const std::string& id);
   std::vector<std::string> children(const std::string& id);
+
+  // --- lineage
+  struct LineageRows
+  {
+    std::vector<NodeRow> nodes; // the reachable nodes, `start` included
+    std::vector<IoRow> io;      // every input and output of those nodes
+    struct Code
+    {
+      std::string node, path, hash;
+      std::uint64_t size = 0;
+    };
+    std::vector<Code> code; // the code files those nodes snapshotted
+    // Version numbers of the versions those nodes read or wrote, keyed by
+    // artifact + '\n' + the recording node.
+    std::unordered_map<std::string, int> ordinals;
+  };
+  // The nodes reachable from `start` by following inputs to the nodes
+  // that recorded them (`up`), or outputs to the nodes that read them (not
+  // `up`), at most `depth` steps away (all when negative). With `artifact`,
+  // the first step down follows only that artifact's version.
+  LineageRows lineage(const std::vector<std::string>& start,
+                      bool up,
+                      int depth,
+                      const std::optional<std::string>& artifact);
 
   // --- artifacts and versions
   std::optional<ArtifactRow> artifact(const std::string& name);

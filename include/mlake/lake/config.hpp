@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace mlake::lake {
 
@@ -20,6 +21,8 @@ struct Config
 {
   Identity user;
   store::LinkMode link = store::LinkMode::copy;
+  // Environment variables a run records (secrets redacted).
+  std::vector<std::string> env;
 
   // Read and validate the file; throws Error(Exit::usage) naming the file,
   // the line and the problem when it is malformed or names an unknown key.

@@ -75,6 +75,12 @@ public:
   {
     return m_lock != nullptr;
   }
+  // Let other writers in again (a run does, while its command works).
+  void
+  unlock() noexcept
+  {
+    m_lock.reset();
+  }
 
   // Record a node: sync the objects written so far to disk, fill in
   // parents (the current heads), user, host and format, write the node

@@ -62,8 +62,8 @@ FileStat stat_fd(int fd, const fs::path& for_errors);
 // fstatat(2) of `name` in the folder `dir_fd` without following a final
 // symlink; nullopt when the entry does not exist. `dir_for_errors` is the
 // folder's path, for the error message.
-std::optional<FileStat> lstat_at(int dir_fd, const char* name,
-                                 const fs::path& dir_for_errors);
+std::optional<FileStat>
+lstat_at(int dir_fd, const char* name, const fs::path& dir_for_errors);
 
 // The wall clock as the kernel stamps files with it (the coarse clock), in
 // nanoseconds. A file whose mtime is not older than this value may still

@@ -15,7 +15,30 @@ namespace mlake::util {
   X(config_open_default)                                                       \
   X(config_snapshot)                                                           \
   X(config_get_string)                                                         \
-  X(config_free)
+  X(config_free)                                                               \
+  X(repository_head)                                                           \
+  X(repository_head_detached)                                                  \
+  X(repository_workdir)                                                        \
+  X(reference_target)                                                          \
+  X(reference_shorthand)                                                       \
+  X(reference_free)                                                            \
+  X(oid_tostr_s)                                                               \
+  X(remote_list)                                                               \
+  X(remote_lookup)                                                             \
+  X(remote_url)                                                                \
+  X(remote_free)                                                               \
+  X(strarray_dispose)                                                          \
+  X(status_list_new)                                                           \
+  X(status_list_entrycount)                                                    \
+  X(status_list_free)                                                          \
+  X(commit_lookup)                                                             \
+  X(commit_tree)                                                               \
+  X(commit_free)                                                               \
+  X(tree_free)                                                                 \
+  X(diff_tree_to_workdir_with_index)                                           \
+  X(diff_to_buf)                                                               \
+  X(diff_free)                                                                 \
+  X(buf_dispose)
 
 struct LibGit2
 {

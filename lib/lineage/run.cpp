@@ -1,0 +1,419 @@
+#include <mlake/lake/lake.hpp>
+#include <mlake/lake/lock_file.hpp>
+#include <mlake/lake/metadata.hpp>
+#include <mlake/lineage/capture.hpp>
+#include <mlake/lineage/params.hpp>
+#include <mlake/lineage/run.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+#include <mlake/util/time.hpp>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <set>
+
+extern char** environ;
+
+namespace mlake::lineage {
+
+using lake::Lake;
+using lake::LockFile;
+
+namespace {
+
+struct Code
+{
+  std::string path; // project-relative
+  std::string bytes;
+};
+
+std::string
+new_run_id()
+{
+  std::random_device random;
+  char buffer[33];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(buffer + 8 * i, 9, "%08x", random());
+  }
+  return buffer;
+}
+
+std::string
+project_relative(const Lake& lake,
+                 const fs::path& cwd,
+                 const std::string& text,
+                 const char* what)
+{
+  fs::path abs = util::absolute_normal(cwd / text);
+  if (!util::is_within(abs, lake.root()) || abs == lake.root() ||
+      util::is_within(abs, lake.dir())) {
+    throw Error(Exit::usage,
+                std::string(what) + " " + quote(text) +
+                    " must be inside the project, outside .mlake");
+  }
+  return util::relative_to(abs, lake.root());
+}
+
+void
+check_options(const Lake& lake, const RunOptions& options)
+{
+  if (options.command.empty()) {
+    throw Error(Exit::usage,
+                "no command given",
+                "put it after --: mlake run -m WHY -- python train.py");
+  }
+  lake::check_message(options.message);
+  lake::check_choice(
+      "run kind", options.kind, {"process", "train", "evaluate"});
+  for (const auto& p : options.inputs) {
+    std::string rel = project_relative(lake, options.cwd, p, "input");
+    if (!util::lstat_path(lake.root() / rel)) {
+      throw Error(Exit::not_found, "no such input " + quote(p));
+    }
+  }
+  for (const auto& p : options.outputs) {
+    project_relative(lake, options.cwd, p, "output");
+  }
+  for (const auto& p : options.code) {
+    std::string rel = project_relative(lake, options.cwd, p, "code file");
+    auto st = util::stat_path(lake.root() / rel);
+    if (!st || !st->is_regular()) {
+      throw Error(Exit::not_found, "no such code file " + quote(p));
+    }
+  }
+}
+
+json
+collect_params(const RunOptions& options)
+{
+  json params = json::object();
+  if (options.params_file) {
+    params = read_flat_values(options.cwd / *options.params_file, "params");
+  }
+  for (const auto& text : options.params) {
+    auto [key, value] = parse_param(text);
+    params[key] = value;
+  }
+  return params;
+}
+
+// The tracked paths the inputs stand for, after adding those that are
+// untracked or changed (one add node, before the command runs).
+std::vector<std::string>
+prepare_inputs(Lake& lake,
+               const RunOptions& options,
+               RunResult& result,
+               util::Progress& progress)
+{
+  LockFile lock = LockFile::load(lake.root());
+  std::set<std::string> roots;
+  std::vector<std::string> to_add;
+  for (const auto& text : options.inputs) {
+    std::string rel = project_relative(lake, options.cwd, text, "input");
+    if (auto covering = lock.covering(rel)) {
+      roots.insert(covering->first);
+      continue;
+    }
+    bool inside = false;
+    for (auto it = lock.entries.lower_bound(rel + "/");
+         it != lock.entries.end() && it->first.starts_with(rel + "/");
+         ++it) {
+      roots.insert(it->first);
+      inside = true;
+    }
+    if (!inside) {
+      to_add.push_back(rel);
+      roots.insert(rel);
+    }
+  }
+  if (!roots.empty()) {
+    std::vector<std::string> tracked;
+    for (const auto& root : roots) {
+      if (std::find(to_add.begin(), to_add.end(), root) == to_add.end()) {
+        tracked.push_back(root);
+      }
+    }
+    if (!tracked.empty()) {
+      for (const auto& change :
+           lake::status(lake, tracked, lake.root()).changes) {
+        for (const auto& root : tracked) {
+          if (change.path == root || change.path.starts_with(root + "/")) {
+            if (std::find(to_add.begin(), to_add.end(), root) == to_add.end()) {
+              to_add.push_back(root);
+            }
+          }
+        }
+      }
+    }
+  }
+  if (!to_add.empty()) {
+    lake::AddOptions add;
+    add.paths = to_add;
+    add.cwd = lake.root();
+    add.message = "Inputs of: " + options.message;
+    const std::string start = util::format_rfc3339(util::now_micros());
+    lake::StagedAdd staged = lake::stage_add(lake, add, false, progress);
+    std::optional<std::string> node;
+    json outputs = staged.outputs();
+    if (!outputs.empty()) {
+      json record = {{"kind", "add"},
+                     {"message", add.message},
+                     {"inputs", json::array()},
+                     {"outputs", std::move(outputs)},
+                     {"env", run_environment({}, {})},
+                     {"time",
+                      {{"start", start},
+                       {"end", util::format_rfc3339(util::now_micros())}}}};
+      if (json metadata = staged.metadata(); !metadata.empty()) {
+        record["metadata"] = std::move(metadata);
+      }
+      node = lake.commit(std::move(record));
+    }
+    lake::finish_add(lake, std::move(staged), node);
+    result.inputs_node = node;
+  }
+  return {roots.begin(), roots.end()};
+}
+
+json
+input_entries(const Lake& lake, const std::vector<std::string>& roots)
+{
+  LockFile lock = LockFile::load(lake.root());
+  json inputs = json::array();
+  for (const auto& root : roots) {
+    const auto& e = lock.entries.at(root);
+    json item = {{"artifact", e.artifact},
+                 {"hash", e.hash},
+                 {"path", root},
+                 {"role", "input"},
+                 {"size", e.size},
+                 {"type", e.type}};
+    if (!e.node.empty()) {
+      item["node"] = e.node; // the node that recorded this version
+    }
+    inputs.push_back(std::move(item));
+  }
+  return inputs;
+}
+
+std::vector<Code>
+read_code(const Lake& lake, const RunOptions& options)
+{
+  std::vector<std::string> paths;
+  for (const auto& p : options.code) {
+    paths.push_back(project_relative(lake, options.cwd, p, "code file"));
+  }
+  std::string script = script_of(options.command, options.cwd);
+  if (!script.empty()) {
+    fs::path abs = util::absolute_normal(options.cwd / script);
+    if (util::is_within(abs, lake.root()) &&
+        !util::is_within(abs, lake.dir())) {
+      paths.push_back(util::relative_to(abs, lake.root()));
+    }
+  }
+  std::vector<Code> code;
+  std::set<std::string> seen;
+  for (const auto& rel : paths) {
+    if (seen.insert(rel).second) {
+      code.push_back({rel, util::read_file(lake.root() / rel)});
+    }
+  }
+  return code;
+}
+
+// Run the command and wait for it; returns its exit status the way a shell
+// reports it.
+int
+execute(const RunOptions& options,
+        const std::string& run_id,
+        const fs::path& lake_dir)
+{
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (!std::strncmp(*e, "MLAKE_RUN_ID=", 13) ||
+        !std::strncmp(*e, "MLAKE_DIR=", 10)) {
+      continue;
+    }
+    env_strings.push_back(*e);
+  }
+  env_strings.push_back("MLAKE_RUN_ID=" + run_id);
+  env_strings.push_back("MLAKE_DIR=" + lake_dir.string());
+  std::vector<char*> envp;
+  for (auto& s : env_strings) {
+    envp.push_back(s.data());
+  }
+  envp.push_back(nullptr);
+  std::vector<std::string> args = options.command;
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+    sigaddset(&defaults, sig);
+  }
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int rc =
+      ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    throw Error(rc == ENOENT ? Exit::not_found : Exit::usage,
+                "cannot run " + quote(options.command[0]) + ": " +
+                    util::errno_text(rc));
+  }
+  util::set_child(pid);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  util::set_child(0);
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
+  return 1;
+}
+
+} // namespace
+
+RunResult
+run(Lake& lake, const RunOptions& options, util::Progress& progress)
+{
+  check_options(lake, options);
+  const json params = collect_params(options);
+  RunResult result;
+  result.run_id = new_run_id();
+
+  lake.lock("mlake run");
+  std::vector<std::string> input_roots =
+      prepare_inputs(lake, options, result, progress);
+  json inputs = input_entries(lake, input_roots);
+  lake.unlock();
+
+  // What the command is run with is captured before it starts: it may
+  // change its own code or working tree.
+  std::vector<Code> code = read_code(lake, options);
+  json git = git_state(options.cwd);
+  json env = run_environment(options.command, lake.config().env);
+  std::string cwd =
+      util::is_within(util::absolute_normal(options.cwd), lake.root())
+          ? util::relative_to(util::absolute_normal(options.cwd), lake.root())
+          : options.cwd.string();
+  if (cwd.empty()) {
+    cwd = ".";
+  }
+
+  util::throw_if_interrupted();
+  const util::Micros start = util::now_micros();
+  result.exit_code = execute(options, result.run_id, lake.dir());
+  const util::Micros end = util::now_micros();
+  // An interrupted run is not a result: nothing of it is recorded.
+  util::throw_if_interrupted();
+
+  lake.lock("mlake run");
+  json node = {{"kind", options.kind},
+               {"message", options.message},
+               {"run_id", result.run_id},
+               {"command", options.command},
+               {"cwd", cwd},
+               {"exit_code", result.exit_code},
+               {"inputs", std::move(inputs)},
+               {"outputs", json::array()},
+               {"params", params},
+               {"env", std::move(env)},
+               {"time",
+                {{"start", util::format_rfc3339(start)},
+                 {"end", util::format_rfc3339(end)}}}};
+  json code_entry = json::object();
+  json files = json::array();
+  for (const auto& c : code) {
+    std::string hash = lake.objects().put_bytes(c.bytes);
+    files.push_back({{"artifact", c.path},
+                     {"hash", hash},
+                     {"path", c.path},
+                     {"role", "code"},
+                     {"size", c.bytes.size()},
+                     {"type", "file"}});
+  }
+  code_entry["files"] = std::move(files);
+  if (!git.is_null()) {
+    code_entry["git"] = std::move(git);
+  }
+  node["code"] = std::move(code_entry);
+  for (auto [key, value] : {std::pair{"algorithm", &options.algorithm},
+                            std::pair{"study", &options.study},
+                            std::pair{"analysis", &options.analysis},
+                            std::pair{"task", &options.task}}) {
+    if (*value) {
+      node[key] = **value;
+    }
+  }
+
+  if (result.exit_code != 0) {
+    // A failed command leaves nothing versioned: its outputs may be
+    // half-written.
+    result.node = lake.commit(std::move(node));
+    return result;
+  }
+
+  json metrics = json::object();
+  for (const auto& file : options.metrics_files) {
+    fs::path path = options.cwd / file;
+    if (!util::lstat_path(path)) {
+      throw Error(Exit::not_found,
+                  "the command did not write the metrics file " + quote(file),
+                  "nothing was recorded; check the command's output");
+    }
+    json values = read_flat_values(path, "metrics");
+    for (auto& [key, value] : values.items()) {
+      metrics[key] = value;
+    }
+  }
+  for (const auto& p : options.outputs) {
+    if (!util::lstat_path(options.cwd / p)) {
+      throw Error(Exit::not_found,
+                  "the command did not produce the output " + quote(p),
+                  "nothing was recorded; check the command's output");
+    }
+  }
+  std::optional<lake::StagedAdd> staged;
+  if (!options.outputs.empty()) {
+    lake::AddOptions add;
+    add.paths = options.outputs;
+    add.cwd = options.cwd;
+    add.message = options.message;
+    staged = lake::stage_add(lake, add, true, progress);
+    node["outputs"] = staged->outputs();
+    if (json metadata = staged->metadata(); !metadata.empty()) {
+      node["metadata"] = std::move(metadata);
+    }
+  }
+  node["metrics"] = metrics;
+  result.metrics = metrics;
+  result.node = lake.commit(std::move(node));
+  if (staged) {
+    result.outputs =
+        lake::finish_add(lake, std::move(*staged), result.node).paths;
+  }
+  return result;
+}
+
+} // namespace mlake::lineage
