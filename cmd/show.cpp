@@ -106,7 +106,40 @@ print_version(const json& v)
   std::cout << "How    " << how["kind"].get<std::string>() << ", node "
             << short_id(how["node"]) << "\n";
   if (how.contains("command")) {
-    std::cout << "       command " << how["command"].dump() << "\n";
+    std::cout << "       command " << how["command"].dump();
+    if (how.contains("exit_code")) {
+      std::cout << ", exit " << how["exit_code"].dump();
+    }
+    std::cout << "\n";
+  }
+  for (const char* key : {"params", "metrics"}) {
+    if (how.contains(key) && !how[key].empty()) {
+      std::string line;
+      for (const auto& [name, value] : how[key].items()) {
+        line += (line.empty() ? "" : ", ") + name + "=" +
+                (value.is_string() ? value.get<std::string>() : value.dump());
+      }
+      std::cout << "       " << key << " " << line << "\n";
+    }
+  }
+  if (how.contains("code")) {
+    for (const auto& file : how["code"].value("files", json::array())) {
+      std::cout << "       code " << file["path"].get<std::string>() << " ("
+                << short_id(file["hash"]) << ")\n";
+    }
+    if (how["code"].contains("git")) {
+      const json& git = how["code"]["git"];
+      std::cout << "       git "
+                << (git["commit"].is_null() ? "(no commit)"
+                                            : short_id(git["commit"]))
+                << (git.value("dirty", false) ? " with uncommitted changes"
+                                              : "")
+                << "\n";
+    }
+  }
+  if (how.contains("source")) {
+    std::cout << "       source "
+              << how["source"].value("location", std::string("?")) << "\n";
   }
   for (const auto& input : how["inputs"]) {
     std::cout << "       input " << input["artifact"].get<std::string>() << " ("

@@ -46,7 +46,7 @@ string_field(const json& node, const char* key)
 #define MLAKE_NODE_COLUMNS                                                     \
   "n.id, n.kind, n.message, n.user_name, n.user_email, n.host, "               \
   "n.time_start, n.time_end, n.command, n.exit_code, n.git_commit, "           \
-  "n.git_dirty "
+  "n.git_dirty, n.study, n.analysis, n.task, n.algorithm "
 
 NodeRow
 read_node_row(SQLite::Statement& q)
@@ -66,6 +66,10 @@ read_node_row(SQLite::Statement& q)
   }
   row.git_commit = q.getColumn(10).getString();
   row.git_dirty = q.getColumn(11).getInt() != 0;
+  row.study = q.getColumn(12).getString();
+  row.analysis = q.getColumn(13).getString();
+  row.task = q.getColumn(14).getString();
+  row.algorithm = q.getColumn(15).getString();
   return row;
 }
 
@@ -584,6 +588,72 @@ Index::node_io(const std::string& id)
       rows.push_back(std::move(row));
     }
     return rows;
+  });
+}
+
+std::vector<std::pair<std::string, std::string>>
+Index::params(const std::string& id)
+{
+  return guard(m_path, [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto& q = stmt("SELECT key, value FROM params WHERE node = ? ORDER BY key");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+    }
+    return out;
+  });
+}
+
+std::vector<std::pair<std::string, double>>
+Index::metrics(const std::string& id)
+{
+  return guard(m_path, [&] {
+    std::vector<std::pair<std::string, double>> out;
+    auto& q = stmt("SELECT key, value FROM metrics WHERE node = ? "
+                   "ORDER BY key, rowid");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getDouble());
+    }
+    return out;
+  });
+}
+
+std::vector<StudyRow>
+Index::studies()
+{
+  return guard(m_path, [&] {
+    std::vector<StudyRow> out;
+    auto& q =
+        stmt("SELECT study, count(DISTINCT analysis), "
+             "count(DISTINCT coalesce(analysis, '') || '/' || task), count(*), "
+             "max(time_end) FROM nodes WHERE study IS NOT NULL "
+             "GROUP BY study ORDER BY study");
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(),
+                     q.getColumn(1).getInt(),
+                     q.getColumn(2).getInt(),
+                     q.getColumn(3).getInt(),
+                     q.getColumn(4).getString()});
+    }
+    return out;
+  });
+}
+
+std::vector<NodeRow>
+Index::study_nodes(const std::string& study)
+{
+  return guard(m_path, [&] {
+    std::vector<NodeRow> out;
+    auto& q = stmt("SELECT " MLAKE_NODE_COLUMNS "FROM nodes n WHERE "
+                   "n.study = ? ORDER BY n.analysis, n.task, n.time_end, "
+                   "n.id");
+    q.bind(1, study);
+    while (q.executeStep()) {
+      out.push_back(read_node_row(q));
+    }
+    return out;
   });
 }
 

@@ -217,7 +217,20 @@ show_version(Lake& lake, const index::VersionRow& v)
   out["why"] = v.message;
   json how = {{"kind", v.node_kind}, {"node", v.node}};
   if (node) {
-    for (const char* key : {"command", "exit_code", "params", "env", "code"}) {
+    for (const char* key : {"command",
+                            "cwd",
+                            "exit_code",
+                            "params",
+                            "metrics",
+                            "algorithm",
+                            "study",
+                            "analysis",
+                            "task",
+                            "run_id",
+                            "env",
+                            "code",
+                            "source",
+                            "mode"}) {
       if (node->contains(key)) {
         how[key] = (*node)[key];
       }

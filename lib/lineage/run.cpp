@@ -3,22 +3,17 @@
 #include <mlake/lake/metadata.hpp>
 #include <mlake/lineage/capture.hpp>
 #include <mlake/lineage/params.hpp>
+#include <mlake/lineage/process.hpp>
 #include <mlake/lineage/run.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/hash.hpp>
 #include <mlake/util/interrupt.hpp>
 #include <mlake/util/time.hpp>
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <random>
 #include <set>
-
-extern char** environ;
 
 namespace mlake::lineage {
 
@@ -227,71 +222,6 @@ read_code(const Lake& lake, const RunOptions& options)
   return code;
 }
 
-// Run the command and wait for it; returns its exit status the way a shell
-// reports it.
-int
-execute(const RunOptions& options,
-        const std::string& run_id,
-        const fs::path& lake_dir)
-{
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    if (!std::strncmp(*e, "MLAKE_RUN_ID=", 13) ||
-        !std::strncmp(*e, "MLAKE_DIR=", 10)) {
-      continue;
-    }
-    env_strings.push_back(*e);
-  }
-  env_strings.push_back("MLAKE_RUN_ID=" + run_id);
-  env_strings.push_back("MLAKE_DIR=" + lake_dir.string());
-  std::vector<char*> envp;
-  for (auto& s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
-  std::vector<std::string> args = options.command;
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
-    sigaddset(&defaults, sig);
-  }
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int rc =
-      ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    throw Error(rc == ENOENT ? Exit::not_found : Exit::usage,
-                "cannot run " + quote(options.command[0]) + ": " +
-                    util::errno_text(rc));
-  }
-  util::set_child(pid);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  util::set_child(0);
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  if (WIFSIGNALED(status)) {
-    return 128 + WTERMSIG(status);
-  }
-  return 1;
-}
-
 } // namespace
 
 RunResult
@@ -323,7 +253,10 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
 
   util::throw_if_interrupted();
   const util::Micros start = util::now_micros();
-  result.exit_code = execute(options, result.run_id, lake.dir());
+  result.exit_code = run_child(
+      options.command,
+      options.cwd,
+      {"MLAKE_RUN_ID=" + result.run_id, "MLAKE_DIR=" + lake.dir().string()});
   const util::Micros end = util::now_micros();
   // An interrupted run is not a result: nothing of it is recorded.
   util::throw_if_interrupted();

@@ -35,6 +35,16 @@ struct NodeRow
   std::optional<int> exit_code;
   std::string git_commit; // of the code the node ran, "" when unknown
   bool git_dirty = false;
+  std::string study, analysis, task, algorithm;
+};
+
+struct StudyRow
+{
+  std::string name;
+  int analyses = 0;
+  int tasks = 0;
+  int runs = 0;
+  std::string latest; // time of the newest node
 };
 
 struct IoRow
@@ -186,6 +196,15 @@ public:
   std::vector<NodeRow> log(const std::optional<std::string>& artifact,
                            int limit);
   std::vector<IoRow> node_io(const std::string& id);
+  // A node's params and metrics as recorded (params as JSON text).
+  std::vector<std::pair<std::string, std::string>>
+  params(const std::string& id);
+  std::vector<std::pair<std::string, double>> metrics(const std::string& id);
+
+  // --- studies (the study/analysis/task a run named)
+  std::vector<StudyRow> studies();
+  // The nodes of one study, by analysis, task and time.
+  std::vector<NodeRow> study_nodes(const std::string& study);
   std::vector<std::string> parents(const std::string& id);
   std::vector<std::string> children(const std::string& id);
 

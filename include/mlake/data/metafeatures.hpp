@@ -1,0 +1,35 @@
+#pragma once
+
+#include <mlake/util/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace mlake::data {
+
+namespace fs = std::filesystem;
+
+struct MetafeatureOptions
+{
+  // A column whose class balance is wanted (counts and shares per value).
+  std::optional<std::string> target;
+  // How many most frequent values to report for a text column.
+  std::size_t top_values = 5;
+};
+
+// DatasetMetafeatures of a CSV/TSV file, in one streaming pass with
+// memory that does not grow with the file:
+//   {"format": "csv"|"tsv", "delimiter": ",", "rows": N, "columns": M,
+//    "header": true, "columns_info": [{"name", "type" (integer, number,
+//    boolean, text, empty), "missing", "distinct" (exact, or estimated
+//    beyond a bound: then "distinct_estimated": true), for numbers "min",
+//    "max", "mean", "std", for text "top": [{"value", "count"}]}],
+//    "target": {"column", "classes": [{"value", "count", "share"}]}}
+// The first record is the header. Throws Error(Exit::usage) naming the
+// line when the file is not valid delimited text, and Error(Exit::usage)
+// when `target` names no column.
+json metafeatures(const fs::path& path, const MetafeatureOptions& options = {});
+
+} // namespace mlake::data
