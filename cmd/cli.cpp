@@ -18,6 +18,10 @@ commands()
 {
   static const std::vector<Command> table = {
       {"init", "Create a lake in a folder", setup_init, Needs::nothing},
+      {"ingest",
+       "Bring raw data into the lake from a path or URL",
+       setup_ingest,
+       Needs::lake},
       {"add",
        "Record files and folders as new versions",
        setup_add,

@@ -73,5 +73,6 @@ Runner setup_run(CLI::App& app);
 Runner setup_lineage(CLI::App& app);
 Runner setup_reproduce(CLI::App& app);
 Runner setup_study(CLI::App& app);
+Runner setup_ingest(CLI::App& app);
 
 } // namespace mlake::cli

@@ -183,7 +183,11 @@ CsvReader::State::parse(std::vector<std::string>& fields)
     while (q < content_end && *q != d) {
       ++q;
     }
-    field_at(fields, n++).assign(f, q);
+    std::string& out = field_at(fields, n++);
+    // clear() and append() within the capacity: a plain copy, cheaper
+    // than assign(), which allows for the source overlapping the string.
+    out.clear();
+    out.append(f, q);
     if (q == content_end) {
       break;
     }

@@ -3,6 +3,8 @@
 #include <mlake/util/error.hpp>
 #include <mlake/util/interrupt.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -18,12 +20,38 @@ namespace mlake::data {
 
 namespace {
 
-// The most frequent values are counted exactly up to this many distinct
-// values per column (about 100 bytes each), approximately beyond.
-constexpr std::size_t top_capacity = 4096;
-// Distinct values are counted exactly up to this many per column (8 bytes
-// each, a hash), then estimated by a HyperLogLog of 16 KiB.
-constexpr std::size_t exact_distinct_limit = 65536;
+// How much each column may keep. A column of few distinct values keeps
+// little; one of many keeps its most frequent values exactly up to
+// `top_capacity` distinct ones (about 100 bytes each) and approximately
+// beyond, and counts its distinct values exactly up to `exact_distinct`
+// (16 bytes each, a hash in a half-full table), then estimates them with a
+// HyperLogLog of 2^`hll_precision` bytes.
+struct Limits
+{
+  std::size_t top_capacity = 4096;
+  std::size_t exact_distinct = 65536;
+  int hll_precision = 14;
+};
+
+// The columns' summaries share about 64 MiB: files of up to ~40 columns
+// get the full limits, and a file of thousands of columns (a feature
+// matrix) smaller ones rather than gigabytes.
+Limits
+limits_for(std::size_t width)
+{
+  constexpr std::size_t budget = std::size_t(64) << 20;
+  const std::size_t share = budget / std::max<std::size_t>(width, 1);
+  Limits full;
+  Limits out;
+  out.top_capacity = std::clamp<std::size_t>(
+      std::bit_floor(share / 4 / 128), 64, full.top_capacity);
+  out.exact_distinct = std::clamp<std::size_t>(
+      std::bit_floor(share / 2 / 16), 1024, full.exact_distinct);
+  out.hll_precision = std::clamp(
+      static_cast<int>(std::bit_width(share / 4)) - 1, 10, full.hll_precision);
+  return out;
+}
+
 // The class balance of a target lists at most this many classes.
 constexpr std::size_t max_classes = 100;
 constexpr std::uint64_t interrupt_interval = 65536;
@@ -153,13 +181,19 @@ valid_utf8(std::string_view text)
 class Column
 {
 public:
-  explicit Column(std::string name) : m_name(std::move(name)) {}
+  Column(std::string name, const Limits& limits)
+      : m_name(std::move(name)), m_limits(limits),
+        m_top(std::in_place, limits.top_capacity)
+  {}
 
-  // Count the target's classes even when it holds numbers.
+  // Count the target's classes even when it holds numbers, and with the
+  // full limits: it is one column.
   void
   keep_counts()
   {
     m_keep_top = true;
+    m_limits = Limits{};
+    m_top.emplace(m_limits.top_capacity);
   }
 
   void
@@ -300,7 +334,7 @@ private:
     } else if (!m_maybe_number) {
       // A column of many numbers dropped its counts (below) and has now
       // turned out to hold text: count from here on.
-      m_top.emplace(top_capacity);
+      m_top.emplace(m_limits.top_capacity);
       m_top_partial = true;
       m_top->add(h, raw);
     }
@@ -309,8 +343,9 @@ private:
       return;
     }
     if (m_distinct) {
-      if (m_distinct->insert(h) && m_distinct->size() > exact_distinct_limit) {
-        m_hll = std::make_unique<sketch::HyperLogLog>();
+      if (m_distinct->insert(h) &&
+          m_distinct->size() > m_limits.exact_distinct) {
+        m_hll = std::make_unique<sketch::HyperLogLog>(m_limits.hll_precision);
         m_distinct->for_each([&](std::uint64_t x) { m_hll->add(x); });
         m_distinct.reset();
       }
@@ -318,8 +353,8 @@ private:
     }
     // Until it is full, the top counter holds every distinct value: one
     // table lookup per value for the usual column of few values.
-    if (m_top->size() == top_capacity) {
-      m_distinct = std::make_unique<sketch::HashSet>();
+    if (m_top->size() == m_limits.top_capacity) {
+      m_distinct = std::make_unique<sketch::HashSet>(m_limits.exact_distinct);
       for (const auto& e : m_top->entries()) {
         m_distinct->insert(e.hash);
       }
@@ -379,6 +414,7 @@ private:
   }
 
   std::string m_name;
+  Limits m_limits;
   std::uint64_t m_missing = 0;
   std::uint64_t m_present = 0;
   bool m_maybe_integer = true;
@@ -394,7 +430,7 @@ private:
   std::int64_t m_int_max = std::numeric_limits<std::int64_t>::min();
   // Distinct values go to the top counter alone while it has room, then
   // also to an exact set of hashes, then to a HyperLogLog instead.
-  std::optional<sketch::TopCounter> m_top{std::in_place, top_capacity};
+  std::optional<sketch::TopCounter> m_top;
   std::unique_ptr<sketch::HashSet> m_distinct;
   std::unique_ptr<sketch::HyperLogLog> m_hll;
   bool m_top_partial = false;
@@ -427,8 +463,10 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
   std::vector<std::string> fields;
   std::vector<Column> columns;
   const bool has_header = reader.next(fields);
+  const Limits limits = limits_for(fields.size());
+  columns.reserve(fields.size());
   for (const std::string& name : fields) {
-    columns.emplace_back(name);
+    columns.emplace_back(name, limits);
   }
   std::optional<std::size_t> target;
   if (options.target) {

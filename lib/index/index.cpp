@@ -395,8 +395,8 @@ Index::apply(const std::string& id, const json& node)
         touch_artifact(artifact);
         if (std::string(direction) == "out") {
           auto& v = stmt("INSERT OR IGNORE INTO versions(artifact, node, "
-                         "hash, type, size, files, exec, path, time) "
-                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         "hash, type, size, files, exec, path, time, stored) "
+                         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
           v.bind(1, artifact);
           v.bind(2, id);
           v.bind(3, hash);
@@ -406,6 +406,7 @@ Index::apply(const std::string& id, const json& node)
           v.bind(7, item.value("exec", false) ? 1 : 0);
           v.bind(8, path);
           v.bind(9, time_end);
+          v.bind(10, item.value("stored", true) ? 1 : 0);
           v.exec();
           set_field(artifact, "path", path);
         }
@@ -796,9 +797,9 @@ Index::query_versions(const std::string& where, const std::string& key)
   std::string sql =
       "SELECT * FROM (SELECT v.artifact, ROW_NUMBER() OVER (PARTITION BY "
       "v.artifact ORDER BY v.time, v.node) AS ordinal, v.node, v.hash, v.type, "
-      "v.size, v.files, v.exec, v.path, v.time, n.kind, n.user_name, "
-      "n.user_email, "
-      "n.message FROM versions v JOIN nodes n ON n.id = v.node WHERE "
+      "v.size, v.files, v.exec, v.path, v.time, v.stored, n.kind, "
+      "n.user_name, n.user_email, n.message FROM versions v JOIN nodes n ON "
+      "n.id = v.node WHERE "
       "v.artifact IN (SELECT artifact FROM versions WHERE " +
       where + ")) WHERE " + where + " ORDER BY artifact, ordinal";
   SQLite::Statement q(*m_db, sql);
@@ -816,10 +817,11 @@ Index::query_versions(const std::string& where, const std::string& key)
     row.exec = q.getColumn(7).getInt() != 0;
     row.path = q.getColumn(8).getString();
     row.time = q.getColumn(9).getString();
-    row.node_kind = q.getColumn(10).getString();
-    row.user_name = q.getColumn(11).getString();
-    row.user_email = q.getColumn(12).getString();
-    row.message = q.getColumn(13).getString();
+    row.stored = q.getColumn(10).getInt() != 0;
+    row.node_kind = q.getColumn(11).getString();
+    row.user_name = q.getColumn(12).getString();
+    row.user_email = q.getColumn(13).getString();
+    row.message = q.getColumn(14).getString();
     rows.push_back(std::move(row));
   }
   return rows;

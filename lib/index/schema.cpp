@@ -121,6 +121,8 @@ ALTER TABLE nodes ADD COLUMN algorithm TEXT;
 ALTER TABLE nodes ADD COLUMN run_id TEXT;
 ALTER TABLE nodes ADD COLUMN git_commit TEXT;
 ALTER TABLE nodes ADD COLUMN git_dirty INTEGER;
+-- 0 for content recorded by reference (ingest --mode reference).
+ALTER TABLE versions ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
 
 -- The code files a node snapshotted.
 CREATE TABLE node_code(

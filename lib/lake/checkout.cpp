@@ -47,6 +47,12 @@ wanted(Lake& lake, const CheckoutOptions& options, const LockFile& lock)
   std::map<std::string, std::string> by_path;
   for (const auto& ref : options.refs) {
     auto v = resolve_version(lake, ref, options.cwd);
+    if (!v.stored) {
+      throw Error(Exit::not_found,
+                  quote(ref) + " was ingested by reference: its content is "
+                               "not in the lake",
+                  "ingest it again with --mode copy to keep a copy");
+    }
     auto row = lake.index().artifact(v.artifact);
     Want w;
     w.path = v.path;

@@ -52,7 +52,7 @@ scan_nodes(Lake& lake)
     if (!problem) {
       for (const auto& key : {"inputs", "outputs"}) {
         for (const auto& item : node[key]) {
-          if (item["type"] == "dir") {
+          if (item["type"] == "dir" && item.value("stored", true)) {
             scan.trees.emplace_back(item["hash"].get<std::string>(), id);
           }
         }

@@ -1,6 +1,7 @@
 #include <mlake/lineage/capture.hpp>
 #include <mlake/util/fs.hpp>
 #include <mlake/util/hash.hpp>
+#include <mlake/util/http.hpp>
 #include <mlake/util/libgit2.hpp>
 
 #include <fcntl.h>
@@ -211,24 +212,6 @@ is_secret_name(const std::string& name)
 }
 
 std::string
-redact_url(const std::string& url)
-{
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) {
-    return url;
-  }
-  auto start = scheme + 3;
-  auto end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end - start);
-  auto at = authority.rfind('@');
-  if (at == std::string::npos) {
-    return url;
-  }
-  return url.substr(0, start) + authority.substr(at + 1) +
-         (end == std::string::npos ? "" : url.substr(end));
-}
-
-std::string
 script_of(const std::vector<std::string>& argv, const fs::path& cwd)
 {
   if (argv.size() < 2 || !is_interpreter(basename_of(argv[0]))) {
@@ -295,7 +278,7 @@ git_state(const fs::path& dir)
     Owned<git_remote> remote(git->remote_free);
     if (git->remote_lookup(remote.out(), repo.get(), name.c_str()) == 0) {
       if (const char* url = git->remote_url(remote.get())) {
-        out["remote"] = redact_url(url);
+        out["remote"] = util::redact_url(url);
       }
     }
   }

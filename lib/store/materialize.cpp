@@ -56,51 +56,6 @@ workspace_file_mode(bool exec)
 
 namespace {
 
-void
-copy_content(int in, int out, const fs::path& source, const fs::path& dest)
-{
-  if (::ioctl(out, FICLONE, in) == 0) {
-    return;
-  }
-  for (;;) {
-    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
-    if (n > 0) {
-      continue;
-    }
-    if (n == 0) {
-      return;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
-        errno == EINVAL) {
-      break;
-    }
-    throw Error(Exit::usage,
-                "cannot copy " + quote(source.string()) + " to " +
-                    quote(dest.string()) + ": " + util::errno_text(errno));
-  }
-  // copy_file_range is not available between these filesystems: copy in
-  // user space from wherever it stopped.
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(in, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      throw Error(Exit::usage,
-                  "cannot read " + quote(source.string()) + ": " +
-                      util::errno_text(errno));
-    }
-    if (n == 0) {
-      return;
-    }
-    util::write_all(out, buffer, static_cast<std::size_t>(n), dest);
-  }
-}
-
 bool
 try_link(const fs::path& object, const fs::path& dest, bool symbolic)
 {
@@ -167,7 +122,7 @@ materialize(const ObjectStore& store,
   }
   AtomicFile file(
       dest.parent_path(), dest.filename().string(), workspace_file_mode(exec));
-  copy_content(in.get(), file.fd(), object, dest);
+  util::copy_contents(in.get(), file.fd(), object, dest);
   file.commit(dest, AtomicFile::Sync::none);
 }
 

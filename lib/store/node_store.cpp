@@ -210,7 +210,7 @@ referenced_hashes(const json& node)
     }
     for (const auto& item : list) {
       if (item.is_object() && item.contains("hash") &&
-          item["hash"].is_string() &&
+          item["hash"].is_string() && item.value("stored", true) &&
           util::is_sha256_hex(item["hash"].get<std::string>())) {
         out.push_back(item["hash"].get<std::string>());
       }

@@ -2,6 +2,8 @@
 #include <mlake/util/fs.hpp>
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,6 +218,51 @@ write_all(int fd,
     }
     p += n;
     size -= static_cast<std::size_t>(n);
+  }
+}
+
+void
+copy_contents(int in, int out, const fs::path& source, const fs::path& dest)
+{
+  if (::ioctl(out, FICLONE, in) == 0) {
+    return;
+  }
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n > 0) {
+      continue;
+    }
+    if (n == 0) {
+      return;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+        errno == EINVAL) {
+      break;
+    }
+    throw Error(Exit::usage,
+                "cannot copy " + quote(source.string()) + " to " +
+                    quote(dest.string()) + ": " + errno_text(errno));
+  }
+  // copy_file_range is not available between these filesystems: copy in
+  // user space from wherever it stopped.
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw Error(Exit::usage,
+                  "cannot read " + quote(source.string()) + ": " +
+                      errno_text(errno));
+    }
+    if (n == 0) {
+      return;
+    }
+    write_all(out, buffer, static_cast<std::size_t>(n), dest);
   }
 }
 

@@ -71,6 +71,7 @@ struct VersionRow
   std::uint64_t size = 0;
   std::uint64_t files = 0; // for folders
   bool exec = false;       // for files
+  bool stored = true;      // false: recorded by reference, not in the lake
   std::string path;
   std::string time;
   std::string node_kind;

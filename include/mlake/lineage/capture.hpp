@@ -28,9 +28,6 @@ json run_environment(const std::vector<std::string>& argv,
 // Whether a variable's value must never be recorded.
 bool is_secret_name(const std::string& name);
 
-// `url` without credentials ("https://user:token@host/x" -> "https://host/x").
-std::string redact_url(const std::string& url);
-
 // The script a command runs when it is an interpreter followed by a file
 // ("python train.py", "Rscript fit.R", "bash prepare.sh"), relative to or
 // under `cwd`; empty when there is none.

@@ -60,7 +60,8 @@ private:
 std::optional<std::string> node_shape_problem(const json& node);
 
 // The hashes a node refers to: its outputs' and inputs' content and its
-// code snapshots. Trees are not expanded.
+// code snapshots, except content recorded by reference ("stored": false),
+// which the lake does not hold. Trees are not expanded.
 std::vector<std::string> referenced_hashes(const json& node);
 
 } // namespace mlake::store

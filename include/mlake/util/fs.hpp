@@ -81,6 +81,12 @@ void write_all(int fd,
                std::size_t size,
                const fs::path& for_errors);
 
+// Copy what is left to read of `in` to `out`: a reflink where the
+// filesystem can share blocks, else copy_file_range, else read/write.
+// `source` and `dest` name them in errors.
+void
+copy_contents(int in, int out, const fs::path& source, const fs::path& dest);
+
 void fsync_fd(int fd, const fs::path& for_errors);
 void fsync_dir(const fs::path& dir);
 // Flush every dirty page of the filesystem holding `path` (syncfs(2)).
