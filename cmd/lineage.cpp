@@ -41,9 +41,10 @@ setup_lineage(CLI::App& app)
                         : a->both ? lineage::Direction::both
                                   : lineage::Direction::up;
     options.depth = a->depth;
-    json graph = lineage::lineage(*ctx.lake, a->ref, ctx.cwd, options);
+    lineage::Graph graph =
+        lineage::lineage(*ctx.lake, a->ref, ctx.cwd, options);
     if (ctx.globals.json || a->format == "json") {
-      print_json(graph);
+      std::cout << lineage::render_json(graph);
     } else if (a->format == "dot") {
       std::cout << lineage::render_dot(graph);
     } else if (a->format == "mermaid") {

@@ -114,6 +114,11 @@ Index::Index(const fs::path& db_path)
     m_db->exec("PRAGMA journal_mode=WAL");
     m_db->exec("PRAGMA synchronous=NORMAL");
     m_db->exec("PRAGMA foreign_keys=OFF");
+    // Lineage keeps its working set in temporary tables: in memory, not in
+    // a file that would be created, written and synced for each query.
+    m_db->exec("PRAGMA temp_store=MEMORY");
+    // Read pages through a mapping rather than a copy for each read.
+    m_db->exec("PRAGMA mmap_size=1073741824");
     migrate();
   });
 }
@@ -658,6 +663,29 @@ Index::study_nodes(const std::string& study)
   });
 }
 
+void
+Index::number_versions(const std::vector<std::string>& artifacts)
+{
+  guard(m_path, [&] {
+    const char* renumber =
+        "UPDATE versions SET ordinal = x.n FROM (SELECT artifact, node, "
+        "ROW_NUMBER() OVER (PARTITION BY artifact ORDER BY time, node) AS n "
+        "FROM versions WHERE ?1 IS NULL OR artifact = ?1) x WHERE "
+        "versions.artifact = x.artifact AND versions.node = x.node AND "
+        "versions.ordinal IS NOT x.n";
+    if (artifacts.empty()) {
+      SQLite::Statement all(*m_db, renumber);
+      all.exec();
+      return;
+    }
+    for (const auto& artifact : artifacts) {
+      auto& q = stmt(renumber);
+      q.bind(1, artifact);
+      q.exec();
+    }
+  });
+}
+
 Index::LineageRows
 Index::lineage(const std::vector<std::string>& start,
                bool up,
@@ -708,18 +736,20 @@ Index::lineage(const std::vector<std::string>& start,
     fill.exec();
 
     LineageRows rows;
-    SQLite::Statement nodes(*m_db,
-                            "SELECT " MLAKE_NODE_COLUMNS
-                            "FROM temp.lineage_set s JOIN nodes n ON n.id = "
-                            "s.node ORDER BY n.time_end, n.id");
+    SQLite::Statement nodes(
+        *m_db,
+        "SELECT " MLAKE_NODE_COLUMNS
+        "FROM temp.lineage_set s CROSS JOIN nodes n ON n.id = "
+        "s.node ORDER BY n.time_end, n.id");
     while (nodes.executeStep()) {
       rows.nodes.push_back(read_node_row(nodes));
     }
-    SQLite::Statement io(*m_db,
-                         "SELECT io.node, io.direction, io.artifact, io.hash, "
-                         "io.role, io.type, io.size, io.path, io.source FROM "
-                         "temp.lineage_set s JOIN node_io io ON io.node = "
-                         "s.node ORDER BY io.node, io.direction, io.seq");
+    SQLite::Statement io(
+        *m_db,
+        "SELECT io.node, io.direction, io.artifact, io.hash, "
+        "io.role, io.type, io.size, io.path, io.source FROM "
+        "temp.lineage_set s CROSS JOIN node_io io ON io.node = "
+        "s.node ORDER BY io.node, io.direction, io.seq");
     while (io.executeStep()) {
       IoRow row;
       row.node = io.getColumn(0).getString();
@@ -733,10 +763,11 @@ Index::lineage(const std::vector<std::string>& start,
       row.source = io.getColumn(8).getString();
       rows.io.push_back(std::move(row));
     }
-    SQLite::Statement code(*m_db,
-                           "SELECT c.node, c.path, c.hash, c.size FROM "
-                           "temp.lineage_set s JOIN node_code c ON c.node = "
-                           "s.node ORDER BY c.node, c.path");
+    SQLite::Statement code(
+        *m_db,
+        "SELECT c.node, c.path, c.hash, c.size FROM "
+        "temp.lineage_set s CROSS JOIN node_code c ON c.node = "
+        "s.node ORDER BY c.node, c.path");
     while (code.executeStep()) {
       rows.code.push_back(
           {code.getColumn(0).getString(),
@@ -746,10 +777,11 @@ Index::lineage(const std::vector<std::string>& start,
     }
     SQLite::Statement ordinals(
         *m_db,
-        "SELECT artifact, node, ROW_NUMBER() OVER (PARTITION BY artifact ORDER "
-        "BY time, node) FROM versions WHERE artifact IN (SELECT DISTINCT "
-        "io.artifact FROM temp.lineage_set s JOIN node_io io ON io.node = "
-        "s.node)");
+        "SELECT v.artifact, v.node, v.ordinal FROM temp.lineage_set s CROSS "
+        "JOIN node_io io ON io.node = s.node CROSS JOIN versions v ON "
+        "v.artifact = "
+        "io.artifact AND v.node = (CASE io.direction WHEN 'in' THEN io.source "
+        "ELSE io.node END)");
     while (ordinals.executeStep()) {
       rows.ordinals.emplace(ordinals.getColumn(0).getString() + "\n" +
                                 ordinals.getColumn(1).getString(),
@@ -792,16 +824,13 @@ Index::children(const std::string& id)
 std::vector<VersionRow>
 Index::query_versions(const std::string& where, const std::string& key)
 {
-  // Ordinals are computed over all versions of each artifact, so they are
-  // the same whichever versions the query then keeps.
+  // Ordinals are kept up to date by number_versions().
   std::string sql =
-      "SELECT * FROM (SELECT v.artifact, ROW_NUMBER() OVER (PARTITION BY "
-      "v.artifact ORDER BY v.time, v.node) AS ordinal, v.node, v.hash, v.type, "
-      "v.size, v.files, v.exec, v.path, v.time, v.stored, n.kind, "
-      "n.user_name, n.user_email, n.message FROM versions v JOIN nodes n ON "
-      "n.id = v.node WHERE "
-      "v.artifact IN (SELECT artifact FROM versions WHERE " +
-      where + ")) WHERE " + where + " ORDER BY artifact, ordinal";
+      "SELECT v.artifact, v.ordinal, v.node, v.hash, v.type, v.size, "
+      "v.files, v.exec, v.path, v.time, v.stored, n.kind, n.user_name, "
+      "n.user_email, n.message FROM versions v JOIN nodes n ON n.id = v.node "
+      "WHERE v." +
+      where + " ORDER BY v.artifact, v.ordinal";
   SQLite::Statement q(*m_db, sql);
   q.bind(1, key);
   std::vector<VersionRow> rows;
@@ -901,8 +930,40 @@ Index::artifacts(const std::optional<std::string>& kind)
         rows.push_back(std::move(row));
       }
     }
+    // Four scans for the whole table, rather than three queries per
+    // artifact: a lake may have 100,000 of them.
+    std::unordered_map<std::string, ArtifactRow*> by_name;
     for (auto& row : rows) {
-      fill_artifact(row);
+      by_name[row.name] = &row;
+    }
+    {
+      auto& q = stmt("SELECT artifact, field, value FROM artifact_fields");
+      while (q.executeStep()) {
+        if (auto it = by_name.find(q.getColumn(0).getString());
+            it != by_name.end()) {
+          it->second->fields[q.getColumn(1).getString()] =
+              q.getColumn(2).getString();
+        }
+      }
+    }
+    {
+      auto& q = stmt("SELECT artifact, tag FROM artifact_tags WHERE "
+                     "present = 1 ORDER BY artifact, tag");
+      while (q.executeStep()) {
+        if (auto it = by_name.find(q.getColumn(0).getString());
+            it != by_name.end()) {
+          it->second->tags.push_back(q.getColumn(1).getString());
+        }
+      }
+    }
+    for (auto& latest :
+         query_versions("ordinal = (SELECT max(ordinal) FROM versions w WHERE "
+                        "w.artifact = v.artifact) AND ?1 = ?1",
+                        "")) {
+      if (auto it = by_name.find(latest.artifact); it != by_name.end()) {
+        it->second->version_count = latest.ordinal;
+        it->second->latest = std::move(latest);
+      }
     }
     if (kind) {
       std::erase_if(rows, [&](const ArtifactRow& row) {

@@ -123,6 +123,12 @@ ALTER TABLE nodes ADD COLUMN git_commit TEXT;
 ALTER TABLE nodes ADD COLUMN git_dirty INTEGER;
 -- 0 for content recorded by reference (ingest --mode reference).
 ALTER TABLE versions ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
+-- The version's number, 1, 2, ... in (time, node) order within its
+-- artifact; renumbered when an older version arrives later (a pull).
+ALTER TABLE versions ADD COLUMN ordinal INTEGER;
+CREATE INDEX versions_ordinal ON versions(artifact, ordinal);
+-- Which artifact lives at a path.
+CREATE INDEX artifact_fields_value ON artifact_fields(field, value);
 
 -- The code files a node snapshotted.
 CREATE TABLE node_code(

@@ -213,23 +213,38 @@ Lake::sync_index(index::Index& idx)
   // that fsck can name it (a deleted head node is named by no other node).
   // 'mlake reindex' is how a user accepts the loss.
   idx.transaction([&] {
+    std::vector<std::string> touched;
     for (const auto& id : on_disk) {
-      if (known.count(id)) {
-        continue;
+      if (!known.count(id)) {
+        apply_from_disk(idx, id, &touched);
       }
-      auto bytes = m_nodes.read_bytes(id);
-      if (!bytes || util::sha256_hex(*bytes) != id) {
-        continue; // fsck reports it; the index only holds sound nodes
-      }
-      json node = json::parse(*bytes, nullptr, false);
-      if (node.is_discarded() || store::node_shape_problem(node)) {
-        continue;
-      }
-      idx.apply(id, node);
     }
+    idx.number_versions(touched);
     idx.set_meta("nodes_stamp", stamp);
     idx.set_meta("pending_commit", "");
   });
+}
+
+bool
+Lake::apply_from_disk(index::Index& idx,
+                      const std::string& id,
+                      std::vector<std::string>* touched)
+{
+  auto bytes = m_nodes.read_bytes(id);
+  if (!bytes || util::sha256_hex(*bytes) != id) {
+    return false; // fsck reports it; the index only holds sound nodes
+  }
+  json node = json::parse(*bytes, nullptr, false);
+  if (node.is_discarded() || store::node_shape_problem(node)) {
+    return false;
+  }
+  idx.apply(id, node);
+  if (touched) {
+    for (const auto& output : node["outputs"]) {
+      touched->push_back(output["artifact"].get<std::string>());
+    }
+  }
+  return true;
 }
 
 void
@@ -243,16 +258,9 @@ Lake::reproject(index::Index& idx, util::Progress& progress)
     for (const auto& id : ids) {
       util::throw_if_interrupted();
       progress.advance(1, 0);
-      auto bytes = m_nodes.read_bytes(id);
-      if (!bytes || util::sha256_hex(*bytes) != id) {
-        continue;
-      }
-      json node = json::parse(*bytes, nullptr, false);
-      if (node.is_discarded() || store::node_shape_problem(node)) {
-        continue;
-      }
-      idx.apply(id, node);
+      apply_from_disk(idx, id, nullptr);
     }
+    idx.number_versions();
     idx.set_meta("nodes_stamp", stamp);
     idx.set_meta("pending_commit", "");
   });
@@ -316,6 +324,11 @@ Lake::commit(json node)
   std::string id = m_nodes.write(node);
   idx.transaction([&] {
     idx.apply(id, node);
+    std::vector<std::string> touched;
+    for (const auto& output : node["outputs"]) {
+      touched.push_back(output["artifact"].get<std::string>());
+    }
+    idx.number_versions(touched);
     idx.set_meta("nodes_stamp", nodes_dir_stamp());
     idx.set_meta("pending_commit", "");
   });

@@ -4,8 +4,6 @@
 #include <mlake/util/time.hpp>
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -39,119 +37,103 @@ size_text(std::uint64_t bytes)
   return buffer;
 }
 
-// Builds the graph document from the rows the index returns.
+// Adds what one walk of the index found to the graph, each step, version
+// and edge once.
 class GraphBuilder
 {
 public:
-  GraphBuilder(const index::Index::LineageRows& rows) : m_rows(rows) {}
-
-  std::string
-  version_id(const std::string& artifact,
-             const std::string& node,
-             const std::string& hash)
-  {
-    auto it = m_rows.ordinals.find(artifact + "\n" + node);
-    // An input whose recording node is unknown (not in this lake) is named
-    // by its content.
-    return it != m_rows.ordinals.end()
-               ? artifact + "@" + std::to_string(it->second)
-               : artifact + "@" + short_hash(hash);
-  }
+  explicit GraphBuilder(Graph& graph) : m_graph(graph) {}
 
   void
-  add(json& graph, Direction direction, const std::string& root_version)
+  add(const index::Index::LineageRows& rows, Direction direction)
   {
-    std::unordered_set<std::string> in_set;
-    for (const auto& n : m_rows.nodes) {
-      in_set.insert(n.id);
-    }
-    // Which versions a step in the set reads, and which it writes: an up
-    // graph shows a step's outputs only where they lead to the start, a
-    // down graph a step's inputs only where they come from it.
+    auto ordinal = [&](const std::string& artifact, const std::string& node) {
+      auto it = rows.ordinals.find(artifact + "\n" + node);
+      return it == rows.ordinals.end() ? 0 : it->second;
+    };
+    auto version_id = [&](const index::IoRow& io, const std::string& node) {
+      int n = ordinal(io.artifact, node);
+      // An input whose recording node this lake does not know is named by
+      // its content.
+      return io.artifact + "@" + (n ? std::to_string(n) : short_hash(io.hash));
+    };
+    // An up graph shows a step's outputs only where they lead to the
+    // root; a down graph a step's inputs only where they come from it.
     std::unordered_set<std::string> read, written;
-    for (const auto& io : m_rows.io) {
+    for (const auto& io : rows.io) {
       if (io.direction == "in") {
-        read.insert(version_id(io.artifact, io.source, io.hash));
+        read.insert(version_id(io, io.source));
       } else {
-        written.insert(version_id(io.artifact, io.node, io.hash));
+        written.insert(version_id(io, io.node));
       }
     }
-    std::map<std::string, json> code;
-    for (const auto& c : m_rows.code) {
-      code[c.node].push_back(
-          {{"path", c.path}, {"hash", c.hash}, {"size", c.size}});
+    std::unordered_map<std::string, std::vector<Step::Code>> code;
+    for (const auto& c : rows.code) {
+      code[c.node].push_back({c.path, c.hash, c.size});
     }
-    for (const auto& n : m_rows.nodes) {
-      if (m_steps.count(n.id)) {
+    for (const auto& n : rows.nodes) {
+      if (!m_steps.insert(n.id).second) {
         continue;
       }
-      json step = {{"id", n.id},
-                   {"kind", n.kind},
-                   {"message", n.message},
-                   {"user", {{"name", n.user_name}, {"email", n.user_email}}},
-                   {"host", n.host},
-                   {"time", n.time_end},
-                   {"code", code.count(n.id) ? code[n.id] : json::array()}};
-      if (!n.command.empty()) {
-        step["command"] = json::parse(n.command, nullptr, false);
+      Step step;
+      step.id = n.id;
+      step.kind = n.kind;
+      step.message = n.message;
+      step.user_name = n.user_name;
+      step.user_email = n.user_email;
+      step.host = n.host;
+      step.time = n.time_end;
+      step.command = n.command;
+      step.exit_code = n.exit_code;
+      step.git_commit = n.git_commit;
+      step.git_dirty = n.git_dirty;
+      if (auto it = code.find(n.id); it != code.end()) {
+        step.code = std::move(it->second);
       }
-      if (n.exit_code) {
-        step["exit_code"] = *n.exit_code;
-      }
-      if (!n.git_commit.empty()) {
-        step["git"] = {{"commit", n.git_commit}, {"dirty", n.git_dirty}};
-      }
-      m_steps.emplace(n.id, graph["steps"].size());
-      graph["steps"].push_back(std::move(step));
+      m_graph.steps.push_back(std::move(step));
     }
-    for (const auto& io : m_rows.io) {
+    for (const auto& io : rows.io) {
       const bool input = io.direction == "in";
-      const std::string producer = input ? io.source : io.node;
-      const std::string id = version_id(io.artifact, producer, io.hash);
+      const std::string& producer = input ? io.source : io.node;
+      std::string id = version_id(io, producer);
       if (direction == Direction::up && !input && !read.count(id) &&
-          id != root_version) {
+          id != m_graph.root) {
         continue;
       }
       if (direction == Direction::down && input && !written.count(id) &&
-          id != root_version) {
+          id != m_graph.root) {
         continue;
       }
-      if (!m_versions.count(id)) {
-        auto ordinal = m_rows.ordinals.find(io.artifact + "\n" + producer);
-        json version = {
-            {"id", id},
-            {"artifact", io.artifact},
-            {"hash", io.hash},
-            {"type", io.type},
-            {"size", io.size},
-            {"path", io.path},
-            {"node", producer.empty() ? json(nullptr) : json(producer)}};
-        if (ordinal != m_rows.ordinals.end()) {
-          version["version"] = ordinal->second;
-        }
-        m_versions.insert(id);
-        graph["versions"].push_back(std::move(version));
+      if (m_versions.insert(id).second) {
+        Version v;
+        v.id = id;
+        v.artifact = io.artifact;
+        v.version = ordinal(io.artifact, producer);
+        v.hash = io.hash;
+        v.type = io.type;
+        v.size = io.size;
+        v.path = io.path;
+        v.node = producer;
+        m_graph.versions.push_back(std::move(v));
       }
-      std::string edge_key =
-          (input ? id + "\n" + io.node : io.node + "\n" + id);
-      if (m_edges.insert(edge_key).second) {
-        graph["edges"].push_back(
-            input ? json{{"from", id}, {"to", io.node}, {"kind", "input"}}
-                  : json{{"from", io.node}, {"to", id}, {"kind", "output"}});
+      std::string key = input ? id + "\n" + io.node : io.node + "\n" + id;
+      if (m_edges.insert(std::move(key)).second) {
+        m_graph.edges.push_back(input ? Edge{id, io.node, true}
+                                      : Edge{io.node, id, false});
       }
     }
   }
 
 private:
-  const index::Index::LineageRows& m_rows;
-  std::unordered_map<std::string, std::size_t> m_steps;
+  Graph& m_graph;
+  std::unordered_set<std::string> m_steps;
   std::unordered_set<std::string> m_versions;
   std::unordered_set<std::string> m_edges;
 };
 
 } // namespace
 
-json
+Graph
 lineage(lake::Lake& lake,
         const std::string& ref,
         const fs::path& cwd,
@@ -159,111 +141,219 @@ lineage(lake::Lake& lake,
 {
   auto& idx = lake.index();
   lake::Resolved r = lake::resolve_ref(lake, ref, cwd);
-  json graph = {{"steps", json::array()},
-                {"versions", json::array()},
-                {"edges", json::array()}};
+  Graph graph;
+  graph.direction = options.direction;
   std::string start;
   std::optional<std::string> artifact;
-  std::string root_version;
   if (r.kind == lake::Resolved::Kind::node) {
     start = r.node;
-    graph["root"] = {{"type", "node"}, {"id", r.node}};
+    graph.root = r.node;
   } else {
     index::VersionRow v =
         r.version ? *r.version : lake::resolve_version(lake, r.artifact, cwd);
     start = v.node;
     artifact = v.artifact;
-    root_version = v.artifact + "@" + std::to_string(v.ordinal);
-    graph["root"] = {{"type", "version"},
-                     {"id", root_version},
-                     {"artifact", v.artifact},
-                     {"version", v.ordinal},
-                     {"hash", v.hash},
-                     {"node", v.node}};
+    graph.root_is_version = true;
+    graph.root = v.artifact + "@" + std::to_string(v.ordinal);
+    graph.root_version = {graph.root,
+                          v.artifact,
+                          v.ordinal,
+                          v.hash,
+                          v.type,
+                          v.size,
+                          v.path,
+                          v.node};
   }
-  graph["direction"] = options.direction == Direction::up     ? "up"
-                       : options.direction == Direction::down ? "down"
-                                                              : "both";
+  GraphBuilder builder(graph);
   if (options.direction != Direction::down) {
-    auto rows = idx.lineage({start}, true, options.depth, std::nullopt);
-    GraphBuilder(rows).add(graph, Direction::up, root_version);
+    builder.add(idx.lineage({start}, true, options.depth, std::nullopt),
+                Direction::up);
   }
   if (options.direction != Direction::up) {
     // Down from a version: the step that recorded it is the start, but
     // only the version itself leads on.
-    auto rows = idx.lineage({start}, false, options.depth, artifact);
-    GraphBuilder(rows).add(graph, Direction::down, root_version);
+    builder.add(idx.lineage({start}, false, options.depth, artifact),
+                Direction::down);
   }
-  // Both passes may list the start step and its edges: keep each once.
-  auto dedupe = [](json& list, auto key) {
-    std::set<std::string> seen;
-    json out = json::array();
-    for (auto& item : list) {
-      if (seen.insert(key(item)).second) {
-        out.push_back(std::move(item));
-      }
-    }
-    list = std::move(out);
-  };
-  dedupe(graph["steps"],
-         [](const json& s) { return s["id"].get<std::string>(); });
-  dedupe(graph["versions"],
-         [](const json& v) { return v["id"].get<std::string>(); });
-  dedupe(graph["edges"], [](const json& e) {
-    return e["from"].get<std::string>() + "\n" + e["to"].get<std::string>();
-  });
   return graph;
 }
 
 namespace {
 
-struct Index
+const char*
+direction_name(Direction d)
 {
-  std::unordered_map<std::string, const json*> steps;
-  std::unordered_map<std::string, const json*> versions;
-  // For each entity, the entities one step further in each direction.
-  std::unordered_map<std::string, std::vector<std::string>> upstream;
-  std::unordered_map<std::string, std::vector<std::string>> downstream;
+  return d == Direction::up ? "up" : d == Direction::down ? "down" : "both";
+}
 
-  explicit Index(const json& graph)
+// Appends JSON text by hand: nlohmann::json allocates a map per object,
+// which dominates the time for graphs of 100,000 steps.
+class Writer
+{
+public:
+  std::string out;
+
+  Writer&
+  raw(std::string_view text)
   {
-    for (const auto& s : graph["steps"]) {
-      steps[s["id"].get<std::string>()] = &s;
+    out.append(text);
+    return *this;
+  }
+  Writer&
+  str(std::string_view text)
+  {
+    util::append_json_string(out, text);
+    return *this;
+  }
+  Writer&
+  key(std::string_view name)
+  {
+    str(name);
+    out.push_back(':');
+    return *this;
+  }
+  Writer&
+  num(std::uint64_t n)
+  {
+    out.append(std::to_string(n));
+    return *this;
+  }
+};
+
+void
+write_version(Writer& w, const Version& v)
+{
+  w.raw("{").key("id").str(v.id).raw(",").key("artifact").str(v.artifact);
+  w.raw(",").key("version");
+  if (v.version) {
+    w.num(static_cast<std::uint64_t>(v.version));
+  } else {
+    w.raw("null");
+  }
+  w.raw(",").key("hash").str(v.hash).raw(",").key("type").str(v.type);
+  w.raw(",").key("size").num(v.size).raw(",").key("path").str(v.path);
+  w.raw(",").key("node");
+  if (v.node.empty()) {
+    w.raw("null");
+  } else {
+    w.str(v.node);
+  }
+  w.raw("}");
+}
+
+} // namespace
+
+std::string
+render_json(const Graph& graph)
+{
+  Writer w;
+  w.out.reserve(256 + graph.steps.size() * 400 + graph.versions.size() * 250 +
+                graph.edges.size() * 120);
+  w.raw("{").key("direction").str(direction_name(graph.direction));
+  w.raw(",").key("root");
+  if (graph.root_is_version) {
+    w.raw("{").key("type").str("version").raw(",").key("id").str(graph.root);
+    w.raw(",").key("artifact").str(graph.root_version.artifact);
+    w.raw(",").key("version").num(
+        static_cast<std::uint64_t>(graph.root_version.version));
+    w.raw(",").key("hash").str(graph.root_version.hash);
+    w.raw(",").key("node").str(graph.root_version.node).raw("}");
+  } else {
+    w.raw("{").key("type").str("node").raw(",").key("id").str(graph.root);
+    w.raw("}");
+  }
+  w.raw(",").key("steps").raw("[");
+  for (std::size_t i = 0; i < graph.steps.size(); ++i) {
+    const Step& s = graph.steps[i];
+    w.raw(i ? ",{" : "{").key("id").str(s.id);
+    w.raw(",").key("kind").str(s.kind).raw(",").key("message").str(s.message);
+    w.raw(",").key("user").raw("{").key("name").str(s.user_name);
+    w.raw(",").key("email").str(s.user_email).raw("}");
+    w.raw(",").key("host").str(s.host).raw(",").key("time").str(s.time);
+    if (!s.command.empty()) {
+      w.raw(",").key("command").raw(s.command);
     }
-    for (const auto& v : graph["versions"]) {
-      versions[v["id"].get<std::string>()] = &v;
+    if (s.exit_code) {
+      w.raw(",").key("exit_code").raw(std::to_string(*s.exit_code));
     }
-    for (const auto& e : graph["edges"]) {
-      std::string from = e["from"], to = e["to"];
-      upstream[to].push_back(from);
-      downstream[from].push_back(to);
+    if (!s.git_commit.empty()) {
+      w.raw(",").key("git").raw("{").key("commit").str(s.git_commit);
+      w.raw(",").key("dirty").raw(s.git_dirty ? "true" : "false").raw("}");
+    }
+    w.raw(",").key("code").raw("[");
+    for (std::size_t k = 0; k < s.code.size(); ++k) {
+      w.raw(k ? ",{" : "{").key("path").str(s.code[k].path);
+      w.raw(",").key("hash").str(s.code[k].hash);
+      w.raw(",").key("size").num(s.code[k].size).raw("}");
+    }
+    w.raw("]}");
+  }
+  w.raw("],").key("versions").raw("[");
+  for (std::size_t i = 0; i < graph.versions.size(); ++i) {
+    w.raw(i ? "," : "");
+    write_version(w, graph.versions[i]);
+  }
+  w.raw("],").key("edges").raw("[");
+  for (std::size_t i = 0; i < graph.edges.size(); ++i) {
+    const Edge& e = graph.edges[i];
+    w.raw(i ? ",{" : "{").key("from").str(e.from).raw(",").key("to").str(e.to);
+    w.raw(",").key("kind").str(e.input ? "input" : "output").raw("}");
+  }
+  w.raw("]}\n");
+  return std::move(w.out);
+}
+
+json
+to_json(const Graph& graph)
+{
+  return json::parse(render_json(graph));
+}
+
+namespace {
+
+// Where to go from each entity, in each direction.
+struct Links
+{
+  std::unordered_map<std::string_view, const Step*> steps;
+  std::unordered_map<std::string_view, const Version*> versions;
+  std::unordered_map<std::string_view, std::vector<std::string_view>> up;
+  std::unordered_map<std::string_view, std::vector<std::string_view>> down;
+
+  explicit Links(const Graph& graph)
+  {
+    for (const auto& s : graph.steps) {
+      steps[s.id] = &s;
+    }
+    for (const auto& v : graph.versions) {
+      versions[v.id] = &v;
+    }
+    for (const auto& e : graph.edges) {
+      up[e.to].push_back(e.from);
+      down[e.from].push_back(e.to);
     }
   }
 };
 
 std::string
-describe_step(const json& s)
+describe_step(const Step& s)
 {
-  std::string text = s["kind"].get<std::string>() + " " +
-                     short_hash(s["id"].get<std::string>()) + "  \"" +
-                     s["message"].get<std::string>() + "\"  " +
-                     s["user"]["name"].get<std::string>();
+  std::string text = s.kind + " " + short_hash(s.id) + "  \"" + s.message +
+                     "\"  " + s.user_name;
   util::Micros t;
-  if (util::parse_rfc3339(s["time"].get<std::string>(), t)) {
+  if (util::parse_rfc3339(s.time, t)) {
     text += ", " + util::format_human(t);
   }
-  if (s.contains("exit_code") && s["exit_code"].get<int>() != 0) {
-    text += "  [exit " + std::to_string(s["exit_code"].get<int>()) + "]";
+  if (s.exit_code && *s.exit_code != 0) {
+    text += "  [exit " + std::to_string(*s.exit_code) + "]";
   }
   return text;
 }
 
 std::string
-describe_version(const json& v)
+describe_version(const Version& v)
 {
-  return v["id"].get<std::string>() + "  (" + v["type"].get<std::string>() +
-         ", " + size_text(v["size"].get<std::uint64_t>()) + ", " +
-         short_hash(v["hash"].get<std::string>()) + ")";
+  return v.id + "  (" + v.type + ", " + size_text(v.size) + ", " +
+         short_hash(v.hash) + ")";
 }
 
 // Depth beyond which a tree is no longer indented, so that a chain of
@@ -271,71 +361,69 @@ describe_version(const json& v)
 constexpr std::size_t max_indent = 24;
 
 void
-print_tree(const Index& index,
+print_tree(const Links& links,
            const std::string& root,
            bool up,
-           std::ostringstream& out)
+           std::string& out)
 {
   struct Frame
   {
-    std::string id;
+    std::string_view id;
     std::size_t depth;
     std::string prefix;
     bool last;
   };
-  std::unordered_set<std::string> shown;
+  std::unordered_set<std::string_view> shown;
   std::vector<Frame> stack = {{root, 0, "", true}};
   while (!stack.empty()) {
     Frame f = std::move(stack.back());
     stack.pop_back();
-    std::string line;
     if (f.depth > 0) {
-      line = f.prefix + (f.last ? "└── " : "├── ");
+      out += f.prefix;
+      out += f.last ? "└── " : "├── ";
     }
-    auto step = index.steps.find(f.id);
-    auto version = index.versions.find(f.id);
-    if (step != index.steps.end()) {
-      line += describe_step(*step->second);
-    } else if (version != index.versions.end()) {
-      line += describe_version(*version->second);
+    auto step = links.steps.find(f.id);
+    auto version = links.versions.find(f.id);
+    if (step != links.steps.end()) {
+      out += describe_step(*step->second);
+    } else if (version != links.versions.end()) {
+      out += describe_version(*version->second);
     } else {
-      line += f.id;
+      out += f.id;
     }
     if (f.depth > max_indent) {
-      line += "  [depth " + std::to_string(f.depth) + "]";
+      out += "  [depth " + std::to_string(f.depth) + "]";
     }
-    bool repeat = !shown.insert(f.id).second;
-    if (repeat) {
-      out << line << "  (shown above)\n";
+    if (!shown.insert(f.id).second) {
+      out += "  (shown above)\n";
       continue;
     }
-    out << line << "\n";
+    out += "\n";
     std::string child_prefix = f.depth == 0 || f.depth > max_indent
                                    ? f.prefix
                                    : f.prefix + (f.last ? "    " : "│   ");
-    std::vector<std::string> children;
-    const auto& links = up ? index.upstream : index.downstream;
-    if (auto it = links.find(f.id); it != links.end()) {
+    const auto& next = up ? links.up : links.down;
+    std::vector<std::string_view> children;
+    if (auto it = next.find(f.id); it != next.end()) {
       children = it->second;
     }
     std::vector<std::string> code_lines;
-    if (up && step != index.steps.end()) {
-      const json& s = *step->second;
-      for (const auto& c : s["code"]) {
-        code_lines.push_back("code " + c["path"].get<std::string>() + " (" +
-                             short_hash(c["hash"].get<std::string>()) + ")");
+    if (up && step != links.steps.end()) {
+      const Step& s = *step->second;
+      for (const auto& c : s.code) {
+        code_lines.push_back("code " + c.path + " (" + short_hash(c.hash) +
+                             ")");
       }
-      if (s.contains("git")) {
-        code_lines.push_back(
-            "git " + short_hash(s["git"]["commit"].get<std::string>()) +
-            (s["git"]["dirty"].get<bool>() ? " with uncommitted changes" : ""));
+      if (!s.git_commit.empty()) {
+        code_lines.push_back("git " + short_hash(s.git_commit) +
+                             (s.git_dirty ? " with uncommitted changes" : ""));
       }
     }
     std::size_t count = children.size() + code_lines.size();
     std::size_t i = 0;
     for (const auto& c : code_lines) {
       ++i;
-      out << child_prefix << (i == count ? "└── " : "├── ") << c << "\n";
+      out += child_prefix + (i == count ? "└── " : "├── ") + c + "\n";
     }
     // Pushed in reverse, so that they come off the stack in order.
     for (std::size_t k = children.size(); k-- > 0;) {
@@ -348,7 +436,7 @@ print_tree(const Index& index,
 }
 
 std::string
-dot_escape(const std::string& text)
+dot_escape(std::string_view text)
 {
   std::string out;
   for (char c : text) {
@@ -361,7 +449,7 @@ dot_escape(const std::string& text)
 }
 
 std::string
-mermaid_escape(const std::string& text)
+mermaid_escape(std::string_view text)
 {
   std::string out;
   for (char c : text) {
@@ -376,88 +464,73 @@ mermaid_escape(const std::string& text)
   return out;
 }
 
-std::string
-root_id(const json& graph)
-{
-  return graph["root"]["id"].get<std::string>();
-}
-
 } // namespace
 
 std::string
-render_text(const json& graph)
+render_text(const Graph& graph)
 {
-  Index index(graph);
-  std::ostringstream out;
-  const std::string direction = graph["direction"];
-  if (direction != "down") {
-    print_tree(index, root_id(graph), true, out);
+  Links links(graph);
+  std::string out;
+  if (graph.direction != Direction::down) {
+    print_tree(links, graph.root, true, out);
   }
-  if (direction != "up") {
-    if (direction == "both") {
-      out << "\nproduced from it:\n";
+  if (graph.direction != Direction::up) {
+    if (graph.direction == Direction::both) {
+      out += "\nproduced from it:\n";
     }
-    print_tree(index, root_id(graph), false, out);
+    print_tree(links, graph.root, false, out);
   }
-  return out.str();
+  return out;
 }
 
 std::string
-render_dot(const json& graph)
+render_dot(const Graph& graph)
 {
-  std::ostringstream out;
-  out << "digraph lineage {\n"
-      << "  rankdir=LR;\n"
-      << "  node [fontname=\"Helvetica\", fontsize=10];\n";
-  const std::string root = root_id(graph);
-  for (const auto& v : graph["versions"]) {
-    std::string id = v["id"];
-    out << "  \"" << dot_escape(id) << "\" [shape=ellipse, label=\""
-        << dot_escape(id) << "\\n"
-        << size_text(v["size"].get<std::uint64_t>()) << "\""
-        << (id == root ? ", style=bold" : "") << "];\n";
+  std::string out = "digraph lineage {\n  rankdir=LR;\n"
+                    "  node [fontname=\"Helvetica\", fontsize=10];\n";
+  for (const auto& v : graph.versions) {
+    out += "  \"" + dot_escape(v.id) + "\" [shape=ellipse, label=\"" +
+           dot_escape(v.id) + "\\n" + size_text(v.size) + "\"" +
+           (v.id == graph.root ? ", style=bold" : "") + "];\n";
   }
-  for (const auto& s : graph["steps"]) {
-    std::string id = s["id"];
-    out << "  \"" << id << "\" [shape=box, style=\"rounded,filled\", "
-        << "fillcolor=\"#e8eefc\", label=\""
-        << dot_escape(s["kind"].get<std::string>() + " " + short_hash(id))
-        << "\\n"
-        << dot_escape(s["message"].get<std::string>()) << "\"];\n";
+  for (const auto& s : graph.steps) {
+    out += "  \"" + s.id +
+           "\" [shape=box, style=\"rounded,filled\", fillcolor=\"#e8eefc\", "
+           "label=\"" +
+           dot_escape(s.kind + " " + short_hash(s.id)) + "\\n" +
+           dot_escape(s.message) + "\"" +
+           (s.id == graph.root ? ", penwidth=2" : "") + "];\n";
   }
-  for (const auto& e : graph["edges"]) {
-    out << "  \"" << dot_escape(e["from"]) << "\" -> \"" << dot_escape(e["to"])
-        << "\";\n";
+  for (const auto& e : graph.edges) {
+    out +=
+        "  \"" + dot_escape(e.from) + "\" -> \"" + dot_escape(e.to) + "\";\n";
   }
-  out << "}\n";
-  return out.str();
+  out += "}\n";
+  return out;
 }
 
 std::string
-render_mermaid(const json& graph)
+render_mermaid(const Graph& graph)
 {
-  std::ostringstream out;
-  out << "flowchart LR\n";
-  std::unordered_map<std::string, std::string> ids;
+  std::string out = "flowchart LR\n";
+  std::unordered_map<std::string_view, std::string> ids;
   std::size_t n = 0;
-  for (const auto& v : graph["versions"]) {
+  for (const auto& v : graph.versions) {
     std::string id = "v" + std::to_string(n++);
-    ids[v["id"]] = id;
-    out << "  " << id << "([\"" << mermaid_escape(v["id"]) << "\"])\n";
+    out += "  " + id + "([\"" + mermaid_escape(v.id) + "\"])\n";
+    ids[v.id] = std::move(id);
   }
-  for (const auto& s : graph["steps"]) {
+  for (const auto& s : graph.steps) {
     std::string id = "s" + std::to_string(n++);
-    ids[s["id"]] = id;
-    out << "  " << id << "[\""
-        << mermaid_escape(s["kind"].get<std::string>() + " " +
-                          short_hash(s["id"]) + ": " +
-                          s["message"].get<std::string>())
-        << "\"]\n";
+    out += "  " + id + "[\"" +
+           mermaid_escape(s.kind + " " + short_hash(s.id) + ": " + s.message) +
+           "\"]\n";
+    ids[s.id] = std::move(id);
   }
-  for (const auto& e : graph["edges"]) {
-    out << "  " << ids[e["from"]] << " --> " << ids[e["to"]] << "\n";
+  for (const auto& e : graph.edges) {
+    out += "  " + ids[e.from] + " --> " + ids[e.to] + "\n";
   }
-  return out.str();
+  return out;
 }
 
 } // namespace mlake::lineage

@@ -21,7 +21,15 @@ append_json_string(std::string& out, std::string_view text)
 {
   static const char digits[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : text) {
+  // Copy runs that need no escaping in one go: most text has none.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
     case '"':
       out += "\\\"";
@@ -45,15 +53,12 @@ append_json_string(std::string& out, std::string_view text)
       out += "\\t";
       break;
     default:
-      if (c < 0x20) {
-        out += "\\u00";
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 0xf]);
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      out += "\\u00";
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 0xf]);
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out.push_back('"');
 }
 

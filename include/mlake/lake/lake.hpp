@@ -97,6 +97,11 @@ private:
   Lake(fs::path root, Config config);
   void sync_index(index::Index& index);
   void reproject(index::Index& index, util::Progress& progress);
+  // Project the node `id` from disk if it is sound; adds the artifacts it
+  // wrote to `touched`.
+  bool apply_from_disk(index::Index& index,
+                       const std::string& id,
+                       std::vector<std::string>* touched);
   std::string nodes_dir_stamp() const;
 
   fs::path m_root;

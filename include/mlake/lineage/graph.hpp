@@ -2,8 +2,11 @@
 
 #include <mlake/util/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace mlake::lake {
 class Lake;
@@ -26,20 +29,79 @@ struct LineageOptions
   int depth = -1; // steps from the start; all when negative
 };
 
-// The versioned graph around `ref` (NAME[@VER], a path, or a node id): its
-// steps (nodes, with their code), the versions they read and wrote, and
-// the edges between them (version -> step: an input, step -> version: an
-// output). The document's shape is what `mlake lineage --format json`
-// prints.
-json lineage(lake::Lake& lake,
-             const std::string& ref,
-             const fs::path& cwd,
-             const LineageOptions& options);
+// A step of the graph: one node.
+struct Step
+{
+  std::string id;
+  std::string kind;
+  std::string message;
+  std::string user_name;
+  std::string user_email;
+  std::string host;
+  std::string time;
+  std::string command; // the argv as JSON, "" when it ran nothing
+  std::optional<int> exit_code;
+  std::string git_commit;
+  bool git_dirty = false;
+  struct Code
+  {
+    std::string path, hash;
+    std::uint64_t size = 0;
+  };
+  std::vector<Code> code;
+};
 
-// The graph drawn for people (a tree from the start, repeated parts
+// A version of an artifact that a step read or wrote.
+struct Version
+{
+  std::string id; // "artifact@N", or "artifact@<hash prefix>" when unknown
+  std::string artifact;
+  int version = 0; // 0 when the lake does not know the version
+  std::string hash;
+  std::string type;
+  std::uint64_t size = 0;
+  std::string path;
+  std::string node; // the step that recorded it, "" when unknown
+};
+
+struct Edge
+{
+  std::string from, to;
+  bool input; // version -> step; else step -> version (an output)
+};
+
+// The versioned graph around a version or a node.
+struct Graph
+{
+  Direction direction = Direction::up;
+  bool root_is_version = false;
+  std::string root;     // the root's id: a version id or a node id
+  Version root_version; // when root_is_version
+  std::vector<Step> steps;
+  std::vector<Version> versions;
+  std::vector<Edge> edges;
+};
+
+// The graph around `ref` (NAME[@VER], a path, or a node id): its steps
+// (nodes, with their code), the versions they read and wrote, and the
+// edges between them. Up: what produced it, back to the sources; down:
+// what was made from it.
+Graph lineage(lake::Lake& lake,
+              const std::string& ref,
+              const fs::path& cwd,
+              const LineageOptions& options);
+
+// The graph as `mlake lineage --format json` prints it: {"root",
+// "direction", "steps": [...], "versions": [...], "edges": [{"from", "to",
+// "kind"}]}; written directly, as a graph may have 100,000 steps.
+std::string render_json(const Graph& graph);
+// The same document as a json value, for small graphs (model cards).
+json to_json(const Graph& graph);
+
+// The graph drawn for people (a tree from the root, repeated parts
 // marked), for Graphviz (DOT) and for Mermaid (flowchart).
-std::string render_text(const json& graph);
-std::string render_dot(const json& graph);
-std::string render_mermaid(const json& graph);
+std::string render_text(const Graph& graph);
+std::string render_dot(const Graph& graph);
+std::string render_mermaid(const Graph& graph);
 
 } // namespace mlake::lineage

@@ -89,7 +89,11 @@ struct Fixture
   void
   apply(const TestNode& n)
   {
-    idx->transaction([&] { idx->apply(n.id, n.body); });
+    // As the lake does: project, then number the versions.
+    idx->transaction([&] {
+      idx->apply(n.id, n.body);
+      idx->number_versions();
+    });
   }
 };
 
