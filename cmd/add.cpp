@@ -13,7 +13,7 @@ struct AddArgs
 {
   std::vector<std::string> paths;
   std::string message;
-  std::string name, kind, owner, description, security;
+  std::string name, kind, owner, description, security, target;
   std::vector<std::string> tags;
 };
 
@@ -45,6 +45,10 @@ setup_add(CLI::App& app)
                  a->security,
                  "public, internal (default), confidential or restricted");
   // One value per --tag: the paths after it are still paths.
+  app.add_option("--target",
+                 a->target,
+                 "For CSV/TSV: the column whose class balance to record")
+      ->type_name("COLUMN");
   app.add_option("--tag", a->tags, "A tag (repeatable)")
       ->allow_extra_args(false)
       ->type_name("TAG")
@@ -61,6 +65,7 @@ setup_add(CLI::App& app)
     options.description = given(app, "--description", a->description);
     options.security = given(app, "--security", a->security);
     options.tags = a->tags;
+    options.target = given(app, "--target", a->target);
     auto result = lake::add(*ctx.lake, options, ctx.progress);
 
     if (ctx.globals.json) {

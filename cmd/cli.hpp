@@ -74,5 +74,6 @@ Runner setup_lineage(CLI::App& app);
 Runner setup_reproduce(CLI::App& app);
 Runner setup_study(CLI::App& app);
 Runner setup_ingest(CLI::App& app);
+Runner setup_split(CLI::App& app);
 
 } // namespace mlake::cli

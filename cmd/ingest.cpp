@@ -12,7 +12,7 @@ namespace {
 struct IngestArgs
 {
   lineage::IngestOptions options;
-  std::string as, source_type, owner, description, security;
+  std::string as, source_type, owner, description, security, target;
 };
 
 } // namespace
@@ -39,6 +39,10 @@ setup_ingest(CLI::App& app)
       ->type_name("TAG")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--target",
+                 a->target,
+                 "For CSV/TSV: the column whose class balance to record")
+      ->type_name("COLUMN");
   app.add_option("-m,--message", o.message, "Why: the reason for ingesting it")
       ->required();
   return [a, &app](Context& ctx) {
@@ -52,6 +56,7 @@ setup_ingest(CLI::App& app)
     options.owner = given("--owner", a->owner);
     options.description = given("--description", a->description);
     options.security = given("--security", a->security);
+    options.target = given("--target", a->target);
     auto result = lineage::ingest(*ctx.lake, options, ctx.progress);
     if (ctx.globals.json) {
       print_json({{"node", result.node ? json(*result.node) : json(nullptr)},

@@ -55,6 +55,63 @@ print_artifact(const json& a)
   }
 }
 
+std::string
+number(const json& value)
+{
+  if (!value.is_number()) {
+    return "-";
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", value.get<double>());
+  return buffer;
+}
+
+void
+print_metafeatures(const json& mf)
+{
+  if (mf.contains("error")) {
+    std::cout << "Data   no metafeatures: " << mf["error"].get<std::string>()
+              << "\n";
+    return;
+  }
+  std::cout << "Data   " << mf.value("rows", 0) << " rows, "
+            << mf.value("columns", 0) << " columns ("
+            << mf.value("format", std::string("csv")) << ")\n";
+  for (const auto& c : mf.value("columns_info", json::array())) {
+    std::string line = "       " + pad(c.value("name", std::string("?")), 18) +
+                       pad(c.value("type", std::string("?")), 9) + "missing " +
+                       std::to_string(c.value("missing", 0)) + ", distinct " +
+                       (c.value("distinct_estimated", false) ? "~" : "") +
+                       std::to_string(c.value("distinct", 0));
+    if (c.contains("min")) {
+      line += ", " + number(c["min"]) + ".." + number(c["max"]) + " mean " +
+              number(c["mean"]) + " std " + number(c["std"]);
+    } else if (c.contains("top") && !c["top"].empty()) {
+      line += ", top ";
+      std::size_t shown = 0;
+      for (const auto& t : c["top"]) {
+        if (shown++ == 3) {
+          break;
+        }
+        line += (shown > 1 ? ", " : "") + t["value"].get<std::string>() + " (" +
+                std::to_string(t["count"].get<long long>()) + ")";
+      }
+    }
+    std::cout << line << "\n";
+  }
+  if (mf.contains("target") && mf["target"].is_object()) {
+    std::cout << "       classes of " << mf["target"].value("column", "?")
+              << ":";
+    for (const auto& k : mf["target"].value("classes", json::array())) {
+      char share[16];
+      std::snprintf(
+          share, sizeof(share), "%.0f%%", 100 * k.value("share", 0.0));
+      std::cout << " " << k["value"].get<std::string>() << " " << share;
+    }
+    std::cout << "\n";
+  }
+}
+
 void
 print_version(const json& v)
 {
@@ -95,6 +152,9 @@ print_version(const json& v)
   }
   if (!what["description"].get<std::string>().empty()) {
     std::cout << "       " << what["description"].get<std::string>() << "\n";
+  }
+  if (what.contains("metafeatures")) {
+    print_metafeatures(what["metafeatures"]);
   }
   std::cout << "Who    " << v["who"]["name"].get<std::string>() << " <"
             << v["who"]["email"].get<std::string>() << ">\n";

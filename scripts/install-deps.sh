@@ -6,7 +6,7 @@ packages=(
   cmake g++ ninja-build pkg-config git ca-certificates
   libgit2-dev libcli11-dev libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev
   libssl-dev catch2 libcurl4-openssl-dev nlohmann-json3-dev scdoc
-  python3 openssl
+  python3 openssl graphviz
 )
 
 missing=()

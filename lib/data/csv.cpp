@@ -17,6 +17,10 @@ namespace {
 // Read in large chunks: few system calls, and a buffer that stays in the
 // L2 cache while its records are parsed.
 constexpr std::size_t chunk_size = 1 << 20;
+// A record must fit in the buffer. One this long is almost surely a quote
+// that is never closed: refuse it rather than read the rest of the file
+// into memory to find out.
+constexpr std::size_t max_record_size = std::size_t(64) << 20;
 
 const char*
 find(const char* from, const char* to, char c)
@@ -106,6 +110,13 @@ CsvReader::State::fill()
   if (capacity > chunk_size && pending <= chunk_size / 2) {
     resize(chunk_size);
   } else if (begin == 0 && end == capacity) {
+    if (capacity >= max_record_size) {
+      throw Error(Exit::usage,
+                  "cannot read " + quote(path.string()) + ": line " +
+                      std::to_string(next_line) + ": record longer than " +
+                      std::to_string(max_record_size >> 20) + " MiB",
+                  "is a quoted field missing its closing '\"'?");
+    }
     resize(capacity * 2);
   } else if (begin > 0) {
     std::memmove(buffer.get(), buffer.get() + begin, pending);
@@ -184,10 +195,11 @@ CsvReader::State::parse(std::vector<std::string>& fields)
       ++q;
     }
     std::string& out = field_at(fields, n++);
-    // clear() and append() within the capacity: a plain copy, cheaper
-    // than assign(), which allows for the source overlapping the string.
+    // clear() and append(pointer, size) within the capacity are a plain
+    // copy; assign() and append(first, last) go through replace(), which
+    // allows for the source overlapping the string, at twice the cost.
     out.clear();
-    out.append(f, q);
+    out.append(f, static_cast<std::size_t>(q - f));
     if (q == content_end) {
       break;
     }
@@ -223,7 +235,7 @@ CsvReader::State::parse_quoted(std::vector<std::string>& fields)
           }
           throw_unclosed();
         }
-        out.append(p, q);
+        out.append(p, static_cast<std::size_t>(q - p));
         if (q + 1 == stop && !eof) {
           return false; // a doubled quote or a closing one?
         }
@@ -249,7 +261,7 @@ CsvReader::State::parse_quoted(std::vector<std::string>& fields)
     if (content_end > p && content_end[-1] == '\r') {
       --content_end;
     }
-    out.append(p, content_end);
+    out.append(p, static_cast<std::size_t>(content_end - p));
     if (q == stop) {
       record_end = stop;
       break;

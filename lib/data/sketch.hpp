@@ -252,6 +252,7 @@ public:
   {
     std::uint64_t hash = 0;
     std::uint64_t count = 0;
+    std::uint64_t error = 0; // the count may exceed the true one by this
     std::string value;
   };
 
@@ -278,11 +279,13 @@ public:
     }
     if (m_entries.size() == m_capacity) {
       evict();
-      add_new(h, value);
-      return;
+      i = h & mask; // the table was rebuilt
+      while (m_slots[i].hash != 0) {
+        i = (i + 1) & mask;
+      }
     }
     m_slots[i] = {h, static_cast<std::uint32_t>(m_entries.size())};
-    m_entries.push_back({h, m_floor + 1, std::string(clip(value))});
+    m_entries.push_back({h, m_floor + 1, m_floor, std::string(clip(value))});
     if (m_entries.size() * 2 > m_slots.size()) {
       reindex(m_slots.size() * 2);
     }
@@ -307,14 +310,19 @@ public:
     return m_entries;
   }
 
-  // The `k` most frequent values, by count and then by value.
+  // The `k` most frequent values, by count and then by value. Once counts
+  // are approximate, only values certainly seen twice or more: in a column
+  // of unique values, the survivors of the last evictions are no more
+  // frequent than any other value, and showing them would mislead.
   std::vector<Entry>
   top(std::size_t k) const
   {
     std::vector<const Entry*> order;
     order.reserve(m_entries.size());
     for (const Entry& e : m_entries) {
-      order.push_back(&e);
+      if (!m_evicted || e.count - e.error >= 2) {
+        order.push_back(&e);
+      }
     }
     auto by_count = [](const Entry* a, const Entry* b) {
       return a->count != b->count ? a->count > b->count : a->value < b->value;
@@ -348,18 +356,6 @@ private:
       --n;
     }
     return value.substr(0, n);
-  }
-
-  void
-  add_new(std::uint64_t h, std::string_view value)
-  {
-    std::size_t mask = m_slots.size() - 1;
-    std::size_t i = h & mask;
-    while (m_slots[i].hash != 0) {
-      i = (i + 1) & mask;
-    }
-    m_slots[i] = {h, static_cast<std::uint32_t>(m_entries.size())};
-    m_entries.push_back({h, m_floor + 1, std::string(clip(value))});
   }
 
   void

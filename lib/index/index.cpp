@@ -201,6 +201,7 @@ Index::clear_projection()
 {
   guard(m_path, [&] {
     for (const char* table : {"nodes",
+                              "metafeatures",
                               "node_code",
                               "params",
                               "metrics",
@@ -414,6 +415,15 @@ Index::apply(const std::string& id, const json& node)
           v.bind(10, item.value("stored", true) ? 1 : 0);
           v.exec();
           set_field(artifact, "path", path);
+          if (item.contains("metafeatures") &&
+              item["metafeatures"].is_object()) {
+            auto& m = stmt("INSERT OR IGNORE INTO metafeatures(artifact, "
+                           "node, json) VALUES(?, ?, ?)");
+            m.bind(1, artifact);
+            m.bind(2, id);
+            m.bind(3, item["metafeatures"].dump());
+            m.exec();
+          }
         }
       }
     }
@@ -594,6 +604,21 @@ Index::node_io(const std::string& id)
       rows.push_back(std::move(row));
     }
     return rows;
+  });
+}
+
+std::optional<json>
+Index::metafeatures(const std::string& artifact, const std::string& node)
+{
+  return guard(m_path, [&]() -> std::optional<json> {
+    auto& q = stmt("SELECT json FROM metafeatures WHERE artifact = ? AND "
+                   "node = ?");
+    q.bind(1, artifact);
+    q.bind(2, node);
+    if (q.executeStep()) {
+      return json::parse(q.getColumn(0).getString(), nullptr, false);
+    }
+    return std::nullopt;
   });
 }
 

@@ -127,6 +127,15 @@ ALTER TABLE versions ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
 -- artifact; renumbered when an older version arrives later (a pull).
 ALTER TABLE versions ADD COLUMN ordinal INTEGER;
 CREATE INDEX versions_ordinal ON versions(artifact, ordinal);
+-- DatasetMetafeatures of a version of a CSV/TSV file, as the node records
+-- them (rows, columns, per-column statistics, class balance).
+CREATE TABLE metafeatures(
+  artifact TEXT NOT NULL,
+  node TEXT NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(artifact, node)
+) WITHOUT ROWID;
+
 -- Which artifact lives at a path.
 CREATE INDEX artifact_fields_value ON artifact_fields(field, value);
 

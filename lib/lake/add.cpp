@@ -1,3 +1,5 @@
+#include <mlake/data/csv.hpp>
+#include <mlake/data/metafeatures.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -6,6 +8,7 @@
 #include <mlake/util/error.hpp>
 #include <mlake/util/hash.hpp>
 #include <mlake/util/interrupt.hpp>
+#include <mlake/util/parallel.hpp>
 #include <mlake/util/time.hpp>
 
 #include <algorithm>
@@ -25,6 +28,7 @@ struct Target
   std::string artifact;
   std::optional<index::ArtifactRow> existing;
   AddedPath result;
+  json metafeatures; // for CSV/TSV files, null otherwise
 };
 
 void
@@ -118,6 +122,39 @@ make_target(Lake& lake,
   check_artifact_name(t.artifact);
   t.existing = idx.artifact(t.artifact);
   return t;
+}
+
+// Compute the metafeatures of the CSV/TSV files among the new versions,
+// from the stored objects (which cannot change underneath), on every core.
+void
+describe_tables(Lake& lake,
+                std::vector<Target>& targets,
+                const AddOptions& options)
+{
+  const std::uint64_t limit = lake.config().metafeatures_max_bytes;
+  std::vector<Target*> tables;
+  for (auto& t : targets) {
+    if (!t.is_dir && t.result.changed && t.result.size <= limit &&
+        data::is_tabular(t.where.rel)) {
+      tables.push_back(&t);
+    }
+  }
+  util::parallel_for(tables.size(), util::default_jobs(), [&](std::size_t i) {
+    Target& t = *tables[i];
+    data::MetafeatureOptions mf;
+    mf.target = options.target;
+    try {
+      t.metafeatures =
+          data::metafeatures(lake.objects().path_of(t.result.hash), mf);
+    } catch (const Error& e) {
+      if (options.target) {
+        throw; // the user asked for something this file does not have
+      }
+      // A file named .csv that is not valid delimited text is still
+      // tracked; the node says why it has no metafeatures.
+      t.metafeatures = {{"error", e.what()}};
+    }
+  });
 }
 
 // The metadata this add sets for one artifact: everything for a new one,
@@ -274,6 +311,7 @@ stage_add(Lake& lake,
     r.version = t.existing ? t.existing->version_count : 0;
     staged.paths.push_back(r);
   }
+  describe_tables(lake, d.targets, options);
   util::throw_if_interrupted();
   return staged;
 }
@@ -296,6 +334,9 @@ StagedAdd::outputs() const
       out["files"] = t.result.files;
     } else if (t.result.exec) {
       out["exec"] = true;
+    }
+    if (!t.metafeatures.is_null()) {
+      out["metafeatures"] = t.metafeatures;
     }
     outputs.push_back(std::move(out));
   }

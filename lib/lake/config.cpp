@@ -98,6 +98,15 @@ Config::load(const fs::path& path)
               path, field.first.Mark(), "unknown key " + quote("user." + name));
         }
       }
+    } else if (key == "metafeatures_max_bytes") {
+      try {
+        config.metafeatures_max_bytes = value.as<std::uint64_t>();
+      } catch (const YAML::Exception&) {
+        throw config_error(path,
+                           value.Mark(),
+                           "'metafeatures_max_bytes' must be a number of "
+                           "bytes");
+      }
     } else if (key == "env") {
       if (!value.IsSequence()) {
         throw config_error(

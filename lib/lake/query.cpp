@@ -204,6 +204,9 @@ show_version(Lake& lake, const index::VersionRow& v)
                  {"owner", at("owner", "")},
                  {"tags", then_tags},
                  {"stored", lake.objects().contains(v.hash)}};
+  if (auto mf = idx.metafeatures(v.artifact, v.node)) {
+    out["what"]["metafeatures"] = std::move(*mf);
+  }
   if (artifact) {
     out["current"] = {{"kind", artifact->field("kind", "other")},
                       {"description", artifact->field("description")},

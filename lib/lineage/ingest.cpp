@@ -317,6 +317,7 @@ ingest(Lake& lake, const IngestOptions& options, util::Progress& progress)
   add.description = options.description;
   add.security = options.security;
   add.tags = options.tags;
+  add.target = options.target;
   lake::StagedAdd staged = lake::stage_add(lake, add, false, progress);
   json outputs = staged.outputs();
   if (!outputs.empty()) {

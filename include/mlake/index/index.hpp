@@ -203,6 +203,9 @@ public:
   std::vector<NodeRow> log(const std::optional<std::string>& artifact,
                            int limit);
   std::vector<IoRow> node_io(const std::string& id);
+  // The metafeatures the node recorded for its version of `artifact`.
+  std::optional<json> metafeatures(const std::string& artifact,
+                                   const std::string& node);
   // A node's params and metrics as recorded (params as JSON text).
   std::vector<std::pair<std::string, std::string>>
   params(const std::string& id);

@@ -2,6 +2,7 @@
 
 #include <mlake/store/materialize.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct Config
   store::LinkMode link = store::LinkMode::copy;
   // Environment variables a run records (secrets redacted).
   std::vector<std::string> env;
+  // CSV/TSV files up to this size get metafeatures when added (0: none).
+  std::uint64_t metafeatures_max_bytes = 256ull << 20;
 
   // Read and validate the file; throws Error(Exit::usage) naming the file,
   // the line and the problem when it is malformed or names an unknown key.

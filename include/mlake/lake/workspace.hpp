@@ -27,6 +27,9 @@ struct AddOptions
   std::optional<std::string> description;
   std::optional<std::string> security;
   std::vector<std::string> tags;
+  // For CSV/TSV files: the column whose class balance the metafeatures
+  // report.
+  std::optional<std::string> target;
 };
 
 struct AddedPath

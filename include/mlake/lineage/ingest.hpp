@@ -27,6 +27,7 @@ struct IngestOptions
   std::optional<std::string> description;
   std::optional<std::string> security;
   std::vector<std::string> tags;
+  std::optional<std::string> target; // CSV/TSV: class balance of COLUMN
   std::string message;
   fs::path cwd;
 };
