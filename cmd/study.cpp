@@ -15,8 +15,14 @@ compact(const json& object)
 {
   std::string out;
   for (const auto& [key, value] : object.items()) {
-    out += (out.empty() ? "" : ", ") + key + "=" +
-           (value.is_string() ? value.get<std::string>() : value.dump());
+    std::string text =
+        value.is_string() ? value.get<std::string>() : value.dump();
+    if (value.is_number_float()) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), "%g", value.get<double>());
+      text = buffer;
+    }
+    out += (out.empty() ? "" : ", ") + key + "=" + text;
   }
   return out;
 }

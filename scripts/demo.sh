@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A short tour of mlake's main job in a throw-away project: version a
-# dataset and a model next to the code in git, change them, look at the
-# history, and get an old version back. Usage: demo.sh [path/to/mlake]
+# A short tour of mlake in a throw-away project: ingest raw data, clean it
+# with a recorded run, split it, train and evaluate a model, then ask where
+# the model came from, reproduce it, and go back in time with git.
+# Usage: demo.sh [path/to/mlake]
 set -euo pipefail
 mlake=${1:-mlake}
 mlake=$(command -v "$mlake" || echo "$mlake")
@@ -16,41 +17,70 @@ export GIT_COMMITTER_NAME="Ada Demo" GIT_COMMITTER_EMAIL="ada@example.org"
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
 step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
-git init -q -b main .
-mkdir -p data models src
-# A small dataset: daily readings of three sensors (deterministic).
-awk 'BEGIN { srand(7); print "day,sensor,temperature,humidity";
-  for (d = 1; d <= 200; d++) for (s = 1; s <= 3; s++)
-    printf "%d,s%d,%.2f,%.1f\n", d, s, 15 + 10 * rand(), 40 + 30 * rand() }' \
-  > data/readings.csv
-for i in $(seq 1 20); do
-  awk -v i="$i" 'BEGIN { srand(i); for (k = 0; k < 64; k++) printf "%c", 65 + int(26 * rand()) }' \
-    > "data/images_$i.bin"
-done
-mkdir -p data/images && mv data/images_*.bin data/images/
-printf 'import sys\nprint("training on", sys.argv[1])\n' > src/train.py
-head -c 4096 /dev/urandom > models/model.pt
+# Raw data from "the plant historian": hourly readings of pumps, with a
+# fault label (deterministic, some values missing).
+mkdir -p "$work/export"
+awk 'BEGIN { srand(7); print "pump,temperature,vibration,pressure,label";
+  for (i = 1; i <= 400; i++) {
+    fault = (i % 5 == 0)
+    t = 60 + 15 * rand() + 20 * fault; v = 0.2 + 0.3 * rand() + 0.5 * fault
+    p = (i % 37 == 0) ? "" : sprintf("%.2f", 4 + rand())
+    printf "P%02d,%.2f,%.3f,%s,%s\n", i % 12, t, v, p, fault ? "fault" : "ok" } }' \
+  > "$work/export/pumps.csv"
+
+mkdir -p project/src && cd project
+cat > src/prepare.py <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["temperature", "vibration", "pressure", "label"])
+    w.writeheader()
+    for r in rows:
+        if r["pressure"]:  # drop readings with a missing pressure
+            w.writerow({k: r[k] for k in w.fieldnames})
+PY
+cat > src/train.py <<'PY'
+import csv, json, sys
+features = ["temperature", "vibration", "pressure"]
+rows = list(csv.DictReader(open(sys.argv[1])))
+model = {}
+for label in sorted({r["label"] for r in rows}):
+    mine = [r for r in rows if r["label"] == label]
+    model[label] = [sum(float(r[f]) for r in mine) / len(mine) for f in features]
+json.dump({"features": features, "centroids": model}, open(sys.argv[2], "w"), indent=1)
+json.dump({"classes": len(model), "train_rows": len(rows)}, open("train-metrics.json", "w"))
+PY
+cat > src/evaluate.py <<'PY'
+import csv, json, sys
+model = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+def predict(r):
+    x = [float(r[f]) for f in model["features"]]
+    return min(model["centroids"], key=lambda c: sum((a - b) ** 2 for a, b in zip(x, model["centroids"][c])))
+right = sum(predict(r) == r["label"] for r in rows)
+json.dump({"accuracy": round(right / len(rows), 4), "test_rows": len(rows)}, open("eval-metrics.json", "w"))
+print("accuracy", round(right / len(rows), 4))
+PY
+git init -q -b main . && git add src && git commit -qm "Pump fault model code"
 
 step "$mlake" init
-step "$mlake" add data/readings.csv data/images -m "Sensor readings exported from the plant historian" \
-  --owner "data-team@example.org" --description "Daily readings of three sensors" --tag sensors
-step "$mlake" add models/model.pt -m "Baseline model" --kind model --security confidential
-git add -A && git commit -qm "Data and baseline model"
-step "$mlake" status
+step "$mlake" ingest "$work/export/pumps.csv" --as data/raw.csv --target label \
+  --owner "plant-data@example.org" --description "Hourly pump readings" -m "Export from the plant historian"
+step "$mlake" run --kind process -i data/raw.csv -o data/clean.csv -m "Drop readings without a pressure" \
+  -- python3 src/prepare.py data/raw.csv data/clean.csv
+step "$mlake" split data/clean.csv --train 0.8 --test 0.2 --seed 42 --stratify label -m "Hold out a test set"
+step "$mlake" run --kind train -i data/clean.train.csv -o models/pumps.json -M train-metrics.json \
+  --algorithm nearest-centroid --study "Pump faults" --task detect -m "Baseline fault detector" \
+  -- python3 src/train.py data/clean.train.csv models/pumps.json
+step "$mlake" run --kind evaluate -i models/pumps.json -i data/clean.test.csv -M eval-metrics.json \
+  --study "Pump faults" --task detect -m "Accuracy on the held-out set" \
+  -- python3 src/evaluate.py models/pumps.json data/clean.test.csv
+git add mlake.lock .gitignore && git commit -qm "Data and baseline model"
 
-echo "201,s1,21.00,55.0" >> data/readings.csv
-step "$mlake" status
-step "$mlake" add data/readings.csv -m "One more day of readings"
-git commit -qam "More readings"
-
-step "$mlake" list
-step "$mlake" log -n 2
-step "$mlake" show data/readings.csv@2
-step "$mlake" annotate models/model.pt --owner ml-team@example.org -m "The ML team maintains the baseline"
-
-# Back in time: the first commit's mlake.lock brings its data back.
-step git checkout -q HEAD~1
-step "$mlake" checkout
+step "$mlake" lineage models/pumps.json
+step "$mlake" show data/raw.csv@1
+step "$mlake" study show "Pump faults"
+step "$mlake" reproduce models/pumps.json --check
 step "$mlake" status
 step "$mlake" fsck
 echo

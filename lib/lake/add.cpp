@@ -175,7 +175,11 @@ metadata_changes(const Target& t, const AddOptions& options)
       changes[field] = *value;
     }
   };
-  set("kind", options.kind, infer_kind(t.where.rel, t.is_dir));
+  std::string inferred = infer_kind(t.where.rel, t.is_dir);
+  if (options.new_kind && (inferred == "other" || inferred == "dataset")) {
+    inferred = *options.new_kind;
+  }
+  set("kind", options.kind, inferred);
   set("security", options.security, "internal");
   set("owner", options.owner, "");
   set("description", options.description, "");

@@ -181,6 +181,11 @@ reproduce(lake::Lake& lake,
   }
   fs::path cwd = workspace.path() / node->value("cwd", std::string("."));
   fs::create_directories(cwd);
+  // As run does: the outputs' folders exist before the command starts.
+  for (const auto& output : (*node)["outputs"]) {
+    fs::create_directories(
+        (workspace.path() / output["path"].get<std::string>()).parent_path());
+  }
   result.exit_code = run_child(argv, cwd, {"MLAKE_REPRODUCE=" + node_id});
   util::throw_if_interrupted();
 

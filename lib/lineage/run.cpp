@@ -251,6 +251,12 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
     cwd = ".";
   }
 
+  // Commands expect to write their outputs' folders, not to make them.
+  for (const auto& p : options.outputs) {
+    std::error_code ignored;
+    fs::create_directories((options.cwd / p).parent_path(), ignored);
+  }
+
   util::throw_if_interrupted();
   const util::Micros start = util::now_micros();
   result.exit_code = run_child(
@@ -333,6 +339,9 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
     add.paths = options.outputs;
     add.cwd = options.cwd;
     add.message = options.message;
+    if (options.kind == "train") {
+      add.new_kind = "model";
+    }
     staged = lake::stage_add(lake, add, true, progress);
     node["outputs"] = staged->outputs();
     if (json metadata = staged->metadata(); !metadata.empty()) {

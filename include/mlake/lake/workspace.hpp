@@ -23,6 +23,9 @@ struct AddOptions
   std::string message;
   std::optional<std::string> name;
   std::optional<std::string> kind;
+  // The kind of a new artifact when `kind` is not given and its path does
+  // not say (what a training run writes is a model).
+  std::optional<std::string> new_kind;
   std::optional<std::string> owner;
   std::optional<std::string> description;
   std::optional<std::string> security;
