@@ -201,6 +201,7 @@ Index::clear_projection()
 {
   guard(m_path, [&] {
     for (const char* table : {"nodes",
+                              "heads",
                               "metafeatures",
                               "node_code",
                               "params",
@@ -319,6 +320,17 @@ Index::apply(const std::string& id, const json& node)
       q.bind(1, id);
       q.bind(2, parent.get<std::string>());
       q.exec();
+      auto& h = stmt("DELETE FROM heads WHERE id = ?");
+      h.bind(1, parent.get<std::string>());
+      h.exec();
+    }
+    {
+      // A node projected after one that names it (a replay in any order)
+      // is not a head.
+      auto& h = stmt("INSERT OR IGNORE INTO heads(id) SELECT ?1 WHERE NOT "
+                     "EXISTS (SELECT 1 FROM node_parents WHERE parent = ?1)");
+      h.bind(1, id);
+      h.exec();
     }
     {
       auto& q = stmt("INSERT OR IGNORE INTO users(name, email) VALUES(?, ?)");
@@ -513,9 +525,7 @@ Index::heads()
 {
   return guard(m_path, [&] {
     std::vector<std::string> ids;
-    auto& q = stmt("SELECT id FROM nodes WHERE NOT EXISTS "
-                   "(SELECT 1 FROM node_parents p WHERE p.parent = nodes.id) "
-                   "ORDER BY id");
+    auto& q = stmt("SELECT id FROM heads ORDER BY id");
     while (q.executeStep()) {
       ids.push_back(q.getColumn(0).getString());
     }

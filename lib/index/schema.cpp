@@ -136,6 +136,12 @@ CREATE TABLE metafeatures(
   PRIMARY KEY(artifact, node)
 ) WITHOUT ROWID;
 
+-- The nodes no other node names as a parent: a new node's parents. Kept
+-- as nodes are projected, so that a commit need not scan every node.
+CREATE TABLE heads(id TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO heads SELECT id FROM nodes WHERE NOT EXISTS
+  (SELECT 1 FROM node_parents p WHERE p.parent = nodes.id);
+
 -- Which artifact lives at a path.
 CREATE INDEX artifact_fields_value ON artifact_fields(field, value);
 
