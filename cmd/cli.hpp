@@ -75,5 +75,10 @@ Runner setup_reproduce(CLI::App& app);
 Runner setup_study(CLI::App& app);
 Runner setup_ingest(CLI::App& app);
 Runner setup_split(CLI::App& app);
+Runner setup_remote(CLI::App& app);
+Runner setup_push(CLI::App& app);
+Runner setup_pull(CLI::App& app);
+Runner setup_fetch(CLI::App& app);
+Runner setup_clone(CLI::App& app);
 
 } // namespace mlake::cli

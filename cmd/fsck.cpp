@@ -27,6 +27,7 @@ setup_fsck(CLI::App&)
                   {"heads", report.heads},
                   {"unreferenced", report.unreferenced},
                   {"temporary", report.temporary},
+                  {"not_downloaded", report.not_downloaded},
                   {"faults", faults}});
     } else {
       for (const auto& f : report.faults) {
@@ -47,6 +48,11 @@ setup_fsck(CLI::App&)
                     << " leftover temporary file(s) from interrupted work; "
                        "'mlake gc' removes them"
                     << (sound ? "" : " once the faults are repaired") << "\n";
+        }
+        if (report.not_downloaded) {
+          std::cout << report.not_downloaded
+                    << " object(s) named by the history are on a remote, not "
+                       "downloaded here; 'mlake pull' takes them\n";
         }
       }
     }

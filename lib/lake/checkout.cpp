@@ -250,7 +250,9 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
   if (!missing.empty()) {
     throw Error(Exit::not_found,
                 "the lake does not hold the content of " + list_some(missing),
-                "it was not added in this lake; run 'mlake fsck' to check");
+                "'mlake pull' downloads content fetched from a remote as "
+                "history only; 'mlake fsck' tells content lost from content "
+                "not downloaded");
   }
   hash_missing(
       scans,

@@ -37,7 +37,105 @@ scalar(const YAML::Node& node, const fs::path& path, const std::string& key)
   return node.as<std::string>();
 }
 
+std::uint64_t
+byte_count(const YAML::Node& node, const fs::path& path, const std::string& key)
+{
+  try {
+    if (node.IsScalar()) {
+      return node.as<std::uint64_t>();
+    }
+  } catch (const YAML::Exception&) {
+  }
+  throw config_error(
+      path, node.Mark(), quote(key) + " must be a number of bytes");
+}
+
+RemoteConfig
+read_remote(const std::string& name,
+            const YAML::Node& value,
+            const fs::path& path)
+{
+  if (!valid_remote_name(name)) {
+    throw config_error(path,
+                       value.Mark(),
+                       "bad remote name " + quote(name) +
+                           " (use letters, digits, '.', '_' and '-')");
+  }
+  if (!value.IsMap()) {
+    throw config_error(
+        path, value.Mark(), "remote " + quote(name) + " must be a mapping");
+  }
+  RemoteConfig remote;
+  remote.name = name;
+  std::set<std::string> fields;
+  for (const auto& field : value) {
+    const std::string key = field.first.as<std::string>();
+    const std::string full = "remotes." + name + "." + key;
+    if (!fields.insert(key).second) {
+      throw config_error(
+          path, field.first.Mark(), "duplicate key " + quote(full));
+    }
+    if (key == "url") {
+      remote.url = scalar(field.second, path, full);
+    } else if (key == "endpoint") {
+      remote.endpoint = scalar(field.second, path, full);
+    } else if (key == "region") {
+      remote.region = scalar(field.second, path, full);
+    } else if (key == "path-style") {
+      std::string flag = scalar(field.second, path, full);
+      if (flag != "true" && flag != "false") {
+        throw config_error(
+            path, field.second.Mark(), quote(full) + " must be true or false");
+      }
+      remote.path_style = flag == "true";
+    } else if (key == "part-size") {
+      remote.part_size = byte_count(field.second, path, full);
+      if (*remote.part_size < (5ull << 20)) {
+        throw config_error(path,
+                           field.second.Mark(),
+                           quote(full) + " must be at least 5 MiB (5242880), "
+                                         "the smallest part S3 accepts");
+      }
+    } else {
+      throw config_error(
+          path, field.first.Mark(), "unknown key " + quote(full));
+    }
+  }
+  if (remote.url.empty()) {
+    throw config_error(
+        path, value.Mark(), "remote " + quote(name) + " has no 'url'");
+  }
+  return remote;
+}
+
 } // namespace
+
+bool
+valid_remote_name(const std::string& name)
+{
+  if (name.empty() || name.size() > 100 || name[0] == '-' || name[0] == '.') {
+    return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const RemoteConfig*
+Config::find_remote(const std::string& name) const
+{
+  for (const auto& remote : remotes) {
+    if (remote.name == name) {
+      return &remote;
+    }
+  }
+  return nullptr;
+}
 
 Config
 Config::load(const fs::path& path)
@@ -99,14 +197,21 @@ Config::load(const fs::path& path)
         }
       }
     } else if (key == "metafeatures_max_bytes") {
-      try {
-        config.metafeatures_max_bytes = value.as<std::uint64_t>();
-      } catch (const YAML::Exception&) {
-        throw config_error(path,
-                           value.Mark(),
-                           "'metafeatures_max_bytes' must be a number of "
-                           "bytes");
+      config.metafeatures_max_bytes = byte_count(value, path, key);
+    } else if (key == "remotes") {
+      if (!value.IsMap()) {
+        throw config_error(path, value.Mark(), "'remotes' must be a mapping");
       }
+      for (const auto& remote : value) {
+        std::string name = remote.first.as<std::string>();
+        if (config.find_remote(name)) {
+          throw config_error(
+              path, remote.first.Mark(), "duplicate remote " + quote(name));
+        }
+        config.remotes.push_back(read_remote(name, remote.second, path));
+      }
+    } else if (key == "default_remote") {
+      config.default_remote = scalar(value, path, key);
     } else if (key == "env") {
       if (!value.IsSequence()) {
         throw config_error(
@@ -129,6 +234,13 @@ Config::load(const fs::path& path)
       throw config_error(path, item.first.Mark(), "unknown key " + quote(key));
     }
   }
+  if (!config.default_remote.empty() &&
+      !config.find_remote(config.default_remote)) {
+    throw config_error(path,
+                       root["default_remote"].Mark(),
+                       "'default_remote' names no remote: " +
+                           quote(config.default_remote));
+  }
   return config;
 }
 
@@ -145,6 +257,35 @@ Config::save(const fs::path& path) const
   out << YAML::Key << "link" << YAML::Value << store::to_string(link);
   if (!env.empty()) {
     out << YAML::Key << "env" << YAML::Value << env;
+  }
+  if (metafeatures_max_bytes != Config{}.metafeatures_max_bytes) {
+    out << YAML::Key << "metafeatures_max_bytes" << YAML::Value
+        << metafeatures_max_bytes;
+  }
+  if (!remotes.empty()) {
+    out << YAML::Key << "remotes" << YAML::Value << YAML::BeginMap;
+    for (const auto& remote : remotes) {
+      out << YAML::Key << remote.name << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "url" << YAML::Value << remote.url;
+      if (remote.endpoint) {
+        out << YAML::Key << "endpoint" << YAML::Value << *remote.endpoint;
+      }
+      if (remote.region) {
+        out << YAML::Key << "region" << YAML::Value << *remote.region;
+      }
+      if (remote.path_style) {
+        out << YAML::Key << "path-style" << YAML::Value
+            << (*remote.path_style ? "true" : "false");
+      }
+      if (remote.part_size) {
+        out << YAML::Key << "part-size" << YAML::Value << *remote.part_size;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  if (!default_remote.empty()) {
+    out << YAML::Key << "default_remote" << YAML::Value << default_remote;
   }
   out << YAML::EndMap;
   std::string text = "# mlake lake configuration; see mlake(1)\n";

@@ -295,6 +295,16 @@ Lake::reindex(util::Progress& progress)
   m_index = std::move(opened);
 }
 
+void
+Lake::set_config(Config config)
+{
+  if (!m_lock) {
+    throw std::logic_error("set_config without the lake lock");
+  }
+  config.save(m_dir / "config.yaml");
+  m_config = std::move(config);
+}
+
 std::string
 Lake::commit(json node)
 {

@@ -1,3 +1,4 @@
+#include <mlake/lake/absent.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/maintenance.hpp>
@@ -172,9 +173,15 @@ fsck(Lake& lake, util::Progress& progress)
   report.bytes = total_bytes;
 
   std::unordered_set<std::string> have(objects.begin(), objects.end());
+  const auto absent = load_absent(lake);
   std::vector<std::string> missing;
   for (const auto& hash : scan.referenced) {
-    if (!have.count(hash)) {
+    if (have.count(hash)) {
+      continue;
+    }
+    if (absent.count(hash)) {
+      ++report.not_downloaded;
+    } else {
       missing.push_back(hash);
     }
   }
@@ -216,7 +223,7 @@ fsck(Lake& lake, util::Progress& progress)
                                "mlake.lock names node " + entry.node +
                                    ", which is not in the lake"});
     }
-    if (!have.count(entry.hash)) {
+    if (!have.count(entry.hash) && !absent.count(entry.hash)) {
       report.faults.push_back({"lock",
                                path,
                                "mlake.lock names content " + entry.hash +
@@ -260,9 +267,10 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   }
   // What a tree names is only known by reading it: with a tree missing or
   // damaged, collecting could delete data that is still needed.
+  const auto absent = load_absent(lake);
   for (const auto& [hash, node] : scan.trees) {
     auto bytes = lake.objects().read(hash);
-    if (!bytes && node == "mlake.lock") {
+    if (!bytes && (node == "mlake.lock" || absent.count(hash))) {
       continue; // never stored here: nothing of it to keep
     }
     if (!bytes) {

@@ -439,6 +439,35 @@ ObjectStore::put_bytes(std::string_view bytes) const
   return hash;
 }
 
+StoredObject
+ObjectStore::receive(
+    std::string_view expected,
+    const std::string& what,
+    const std::function<void(const std::function<void(std::string_view)>&)>&
+        produce) const
+{
+  StoredObject out;
+  out.hash = std::string(expected);
+  NewObject object(*this);
+  util::Sha256 hasher;
+  produce([&](std::string_view chunk) {
+    hasher.update(chunk);
+    object.write(chunk);
+    out.size += chunk.size();
+  });
+  std::string actual = hasher.hex_digest();
+  if (actual != expected) {
+    throw Error(Exit::integrity,
+                what + " arrived damaged: its content hashes to " + actual +
+                    ", not " + std::string(expected),
+                "nothing of it was stored; run the transfer again, and "
+                "'mlake fsck' on the lake it came from");
+  }
+  object.publish(out.hash);
+  out.added = true;
+  return out;
+}
+
 std::optional<std::string>
 ObjectStore::read(std::string_view hash) const
 {

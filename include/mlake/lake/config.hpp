@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,19 @@ struct Identity
   std::string email;
 };
 
+// A remote under `remotes:` in config.yaml. Credentials never live here:
+// they come from the environment or ~/.aws (see mlake-remote(1)).
+struct RemoteConfig
+{
+  std::string name;
+  std::string url; // a path, file:///path or s3://bucket/prefix
+  // S3 only.
+  std::optional<std::string> endpoint; // http(s)://host[:port]
+  std::optional<std::string> region;
+  std::optional<bool> path_style;
+  std::optional<std::uint64_t> part_size; // bytes per multipart part
+};
+
 // `.mlake/config.yaml`.
 struct Config
 {
@@ -26,6 +40,11 @@ struct Config
   std::vector<std::string> env;
   // CSV/TSV files up to this size get metafeatures when added (0: none).
   std::uint64_t metafeatures_max_bytes = 256ull << 20;
+  std::vector<RemoteConfig> remotes; // in the order they were added
+  std::string default_remote;        // empty: none chosen
+
+  // The remote called `name`; nullptr when there is none.
+  const RemoteConfig* find_remote(const std::string& name) const;
 
   // Read and validate the file; throws Error(Exit::usage) naming the file,
   // the line and the problem when it is malformed or names an unknown key.
@@ -33,6 +52,9 @@ struct Config
   // Write atomically.
   void save(const fs::path& path) const;
 };
+
+// Letters, digits, '.', '_' and '-', not starting with '-' or '.'.
+bool valid_remote_name(const std::string& name);
 
 // Who is making a change: MLAKE_USER_NAME / MLAKE_USER_EMAIL when set, else
 // `fallback` (the lake's config).

@@ -93,6 +93,9 @@ public:
 
   Identity identity() const;
 
+  // Replace the configuration and save it atomically. Needs the lock.
+  void set_config(Config config);
+
 private:
   Lake(fs::path root, Config config);
   void sync_index(index::Index& index);

@@ -25,6 +25,9 @@ struct FsckReport
   std::vector<Fault> faults;      // any makes the lake unsound (exit 13)
   std::uint64_t unreferenced = 0; // objects no node names: gc removes them
   std::uint64_t temporary = 0;    // leftovers of interrupted writes
+  // Objects the history names that were fetched as metadata only: on a
+  // remote, not here (see absent.hpp). Not a fault.
+  std::uint64_t not_downloaded = 0;
   std::vector<std::string> heads;
 };
 

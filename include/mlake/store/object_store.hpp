@@ -45,6 +45,16 @@ public:
   // Store `bytes` (a tree, say); returns its hash.
   std::string put_bytes(std::string_view bytes) const;
 
+  // Store content received from elsewhere that must hash to `expected`:
+  // `produce` writes it, chunk by chunk, to the sink it is given. When the
+  // bytes do not match, nothing is stored and Error(Exit::integrity)
+  // names `what`. Like small objects, it is synced in the next batch.
+  StoredObject receive(
+      std::string_view expected,
+      const std::string& what,
+      const std::function<void(const std::function<void(std::string_view)>&)>&
+          produce) const;
+
   // The whole content of an object; nullopt when the store lacks it.
   std::optional<std::string> read(std::string_view hash) const;
 

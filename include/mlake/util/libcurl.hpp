@@ -14,6 +14,7 @@ namespace mlake::util {
   X(easy_perform)                                                              \
   X(easy_getinfo)                                                              \
   X(easy_cleanup)                                                              \
+  X(easy_reset)                                                                \
   X(easy_strerror)                                                             \
   X(slist_append)                                                              \
   X(slist_free_all)

@@ -1,0 +1,228 @@
+#include <mlake/remote/remote.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/fs.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace mlake::remote {
+
+namespace {
+
+using util::UniqueFd;
+
+// A lake shared through a folder: a network or shared disk. Objects are
+// copied under a temporary name in the remote's own tmp/ and linked into
+// place, so that a reader (or a crash) never sees part of one.
+class FileRemote final : public Remote
+{
+public:
+  explicit FileRemote(fs::path root)
+      : m_root(std::move(root)), m_tmp(m_root / "tmp")
+  {}
+
+  std::string
+  location() const override
+  {
+    return m_root.string();
+  }
+
+  void
+  check(bool for_push) override
+  {
+    std::error_code ec;
+    auto st = fs::status(m_root, ec);
+    if (!fs::exists(st)) {
+      if (!for_push) {
+        throw Error(Exit::remote,
+                    "remote folder " + quote(m_root.string()) +
+                        " does not exist",
+                    "check the URL with 'mlake remote list'");
+      }
+      if (!fs::is_directory(m_root.parent_path(), ec)) {
+        throw Error(Exit::remote,
+                    "cannot make remote folder " + quote(m_root.string()) +
+                        ": its parent folder does not exist");
+      }
+    } else if (!fs::is_directory(st)) {
+      throw Error(Exit::remote,
+                  "remote " + quote(m_root.string()) + " is not a folder");
+    } else if (!fs::is_directory(m_root / "nodes", ec) &&
+               !fs::is_empty(m_root, ec)) {
+      throw Error(Exit::remote,
+                  "folder " + quote(m_root.string()) +
+                      " is not an mlake remote (it is not empty and has no "
+                      "nodes/ folder)",
+                  "give an empty or new folder");
+    } else if (!for_push && !fs::is_directory(m_root / "nodes", ec)) {
+      throw Error(Exit::remote,
+                  "folder " + quote(m_root.string()) +
+                      " is not an mlake remote (no nodes/ folder): nothing "
+                      "was pushed to it");
+    }
+    if (for_push) {
+      for (const fs::path& dir :
+           {m_root, m_root / "objects", m_root / "nodes", m_tmp}) {
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+          throw Error(Exit::remote,
+                      "cannot make " + quote(dir.string()) + ": " +
+                          util::errno_text(errno));
+        }
+      }
+    }
+  }
+
+  bool
+  exists(const std::string& key) override
+  {
+    return ::access(path_of(key).c_str(), F_OK) == 0;
+  }
+
+  void
+  get(const std::string& key, const Sink& sink) override
+  {
+    fs::path path = path_of(key);
+    UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) {
+      if (errno == ENOENT) {
+        throw Error(Exit::not_found,
+                    "remote " + quote(location()) + " has no " + key);
+      }
+      throw io_error("cannot read", path, errno);
+    }
+    ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::vector<char> buffer(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        throw io_error("cannot read", path, errno);
+      }
+      if (n == 0) {
+        break;
+      }
+      sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    }
+  }
+
+  void
+  put_file(const std::string& key,
+           const fs::path& source,
+           std::uint64_t size,
+           util::Progress& progress) override
+  {
+    fs::path target = path_of(key);
+    if (::access(target.c_str(), F_OK) == 0) {
+      progress.advance(0, size);
+      return;
+    }
+    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) {
+      throw Error(Exit::usage,
+                  "cannot read " + quote(source.string()) + ": " +
+                      util::errno_text(errno));
+    }
+    util::AtomicFile out(m_tmp, "object", 0444);
+    util::copy_contents(in.get(), out.fd(), source, out.tmp_path());
+    progress.advance(0, size);
+    publish(out, target);
+  }
+
+  void
+  put_bytes(const std::string& key, std::string_view bytes) override
+  {
+    fs::path target = path_of(key);
+    if (::access(target.c_str(), F_OK) == 0) {
+      return;
+    }
+    util::AtomicFile out(m_tmp, "node", 0444);
+    out.write(bytes);
+    publish(out, target);
+  }
+
+  void
+  list(const std::string& prefix,
+       const std::function<void(const ListedKey&)>& fn) override
+  {
+    fs::path dir = m_root / prefix;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(dir, ec), end;
+    if (ec) {
+      if (ec == std::errc::no_such_file_or_directory) {
+        return;
+      }
+      throw Error(Exit::remote,
+                  "cannot list " + quote(dir.string()) + ": " + ec.message());
+    }
+    for (; it != end; it.increment(ec)) {
+      if (ec) {
+        throw Error(Exit::remote,
+                    "cannot list " + quote(dir.string()) + ": " + ec.message());
+      }
+      std::error_code size_ec;
+      if (!it->is_regular_file(size_ec)) {
+        continue;
+      }
+      std::uint64_t size = it->file_size(size_ec);
+      fn({prefix + util::relative_to(it->path(), dir), size});
+    }
+  }
+
+private:
+  fs::path
+  path_of(const std::string& key) const
+  {
+    // Keys are made by mlake, never taken from the remote as they are;
+    // this guards the folder all the same.
+    if (!util::is_safe_relative_path(key)) {
+      throw std::logic_error("unsafe remote key " + key);
+    }
+    return m_root / key;
+  }
+
+  Error
+  io_error(const std::string& what, const fs::path& path, int err) const
+  {
+    return Error(Exit::remote,
+                 what + " " + quote(path.string()) + ": " +
+                     util::errno_text(err));
+  }
+
+  // Give the copy its final name: fsync it, link it into place (another
+  // clone may have put the same content there first: same name, same
+  // bytes), and make the new name durable.
+  void
+  publish(util::AtomicFile& out, const fs::path& target)
+  {
+    util::fsync_fd(out.fd(), out.tmp_path());
+    fs::path dir = target.parent_path();
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw io_error("cannot make", dir, errno);
+    }
+    if (::link(out.tmp_path().c_str(), target.c_str()) != 0 &&
+        errno != EEXIST) {
+      throw io_error("cannot write", target, errno);
+    }
+    out.discard();
+    util::fsync_dir(dir);
+  }
+
+  fs::path m_root;
+  fs::path m_tmp;
+};
+
+} // namespace
+
+std::unique_ptr<Remote>
+open_file_remote(const fs::path& root)
+{
+  return std::make_unique<FileRemote>(root);
+}
+
+} // namespace mlake::remote
