@@ -1,6 +1,7 @@
 #include <mlake/remote/remote.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/fs.hpp>
+#include <mlake/util/interrupt.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -131,6 +132,7 @@ public:
     util::AtomicFile out(m_tmp, "object", 0444);
     util::copy_contents(in.get(), out.fd(), source, out.tmp_path());
     progress.advance(0, size);
+    util::throw_if_interrupted();
     publish(out, target);
   }
 

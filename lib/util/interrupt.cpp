@@ -53,6 +53,12 @@ request_interrupt() noexcept
   g_interrupted.store(true, std::memory_order_relaxed);
 }
 
+void
+clear_interrupt() noexcept
+{
+  g_interrupted.store(false, std::memory_order_relaxed);
+}
+
 bool
 interrupt_requested() noexcept
 {

@@ -12,6 +12,8 @@ namespace mlake::util {
 void install_interrupt_handlers();
 
 void request_interrupt() noexcept;
+// Forget a request that was handled (a test that interrupts on purpose).
+void clear_interrupt() noexcept;
 bool interrupt_requested() noexcept;
 void throw_if_interrupted();
 

@@ -1,0 +1,254 @@
+// One suite that every kind of remote passes: a folder and S3 (s3rver).
+
+#include <mlake/remote/remote.hpp>
+#include <mlake/util/error.hpp>
+#include <mlake/util/hash.hpp>
+#include <mlake/util/interrupt.hpp>
+#include <mlake/util/parallel.hpp>
+
+#include <map>
+#include <random>
+
+#include "remote/remote_support.hpp"
+
+using namespace mlake;
+using namespace mlake::test;
+
+namespace {
+
+std::string
+get_all(remote::Remote& r, const std::string& key)
+{
+  std::string out;
+  r.get(key, [&](std::string_view chunk) { out.append(chunk); });
+  return out;
+}
+
+std::string
+random_bytes(std::size_t size, unsigned seed)
+{
+  std::mt19937_64 rng(seed);
+  std::string out(size, '\0');
+  for (auto& c : out) {
+    c = static_cast<char>(rng());
+  }
+  return out;
+}
+
+// Asks for an interrupt as soon as the first bytes are reported.
+struct InterruptingProgress : util::Progress
+{
+  void
+  advance(std::uint64_t, std::uint64_t bytes) override
+  {
+    if (bytes) {
+      util::request_interrupt();
+    }
+  }
+};
+
+void
+conformance(remote::Remote& r, const TempDir& dir)
+{
+  r.check(true);
+
+  SECTION("put and get small content; a missing key is not_found")
+  {
+    const std::string key = remote::node_key(std::string(64, 'a'));
+    CHECK_FALSE(r.exists(key));
+    auto error = error_of([&] { get_all(r, key); });
+    REQUIRE(error);
+    CHECK(error->code() == Exit::not_found);
+
+    r.put_bytes(key, "{\"hello\":1}");
+    CHECK(r.exists(key));
+    CHECK(get_all(r, key) == "{\"hello\":1}");
+    // Same name, same content: putting it again is harmless.
+    r.put_bytes(key, "{\"hello\":1}");
+    CHECK(get_all(r, key) == "{\"hello\":1}");
+  }
+
+  SECTION("a large object, in parts where the remote has them")
+  {
+    const std::string content = random_bytes((11u << 20) + 12345, 7);
+    const std::string hash = util::sha256_hex(content);
+    write_file(dir / "big.bin", content);
+    r.put_file(remote::object_key(hash),
+               dir / "big.bin",
+               content.size(),
+               util::no_progress());
+    CHECK(r.exists(remote::object_key(hash)));
+    std::string back;
+    std::size_t chunks = 0;
+    r.get(remote::object_key(hash), [&](std::string_view chunk) {
+      back.append(chunk);
+      ++chunks;
+    });
+    CHECK(back.size() == content.size());
+    CHECK(util::sha256_hex(back) == hash);
+    CHECK(chunks > 1); // streamed, not handed over whole
+  }
+
+  SECTION("an empty object")
+  {
+    write_file(dir / "empty", "");
+    const std::string key = remote::object_key(util::sha256_hex(""));
+    r.put_file(key, dir / "empty", 0, util::no_progress());
+    CHECK(r.exists(key));
+    CHECK(get_all(r, key).empty());
+  }
+
+  SECTION("list returns every key under a prefix, with sizes, past a page")
+  {
+    // More than the 1000 keys of one S3 listing page.
+    const std::size_t count = 1100;
+    std::vector<std::string> keys(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      keys[i] = remote::object_key(util::sha256_hex(std::to_string(i)));
+    }
+    util::parallel_for(count, 8, [&](std::size_t i) {
+      r.put_bytes(keys[i], std::string(i % 7, 'x'));
+    });
+    r.put_bytes(remote::node_key(std::string(64, 'b')), "node");
+    std::map<std::string, std::uint64_t> listed;
+    r.list("objects/",
+           [&](const remote::ListedKey& k) { listed[k.key] = k.size; });
+    CHECK(listed.size() == count);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto it = listed.find(keys[i]);
+      REQUIRE(it != listed.end());
+      CHECK(it->second == i % 7);
+    }
+    std::size_t nodes = 0;
+    r.list("nodes/", [&](const remote::ListedKey& k) {
+      CHECK(k.key == remote::node_key(std::string(64, 'b')));
+      ++nodes;
+    });
+    CHECK(nodes == 1);
+  }
+
+  SECTION("an interrupted upload leaves nothing under the key")
+  {
+    const std::string content = random_bytes((6u << 20) + 1, 9);
+    const std::string key = remote::object_key(util::sha256_hex(content));
+    write_file(dir / "part.bin", content);
+    InterruptingProgress progress;
+    auto error = error_of(
+        [&] { r.put_file(key, dir / "part.bin", content.size(), progress); });
+    util::clear_interrupt();
+    REQUIRE(error);
+    CHECK(error->code() == Exit::interrupted);
+    CHECK_FALSE(r.exists(key));
+    // Running it again finishes the job.
+    r.put_file(key, dir / "part.bin", content.size(), util::no_progress());
+    CHECK(util::sha256_hex(get_all(r, key)) == util::sha256_hex(content));
+  }
+}
+
+} // namespace
+
+TEST_CASE("a folder remote passes the conformance suite", "[remote]")
+{
+  TempDir dir;
+  auto r =
+      remote::open_remote(folder_remote_config(dir / "remote"), dir.path());
+  conformance(*r, dir);
+}
+
+TEST_CASE("an S3 remote passes the conformance suite", "[remote][s3]")
+{
+  TempDir dir;
+  auto r = remote::open_remote(s3_remote_config("conformance"), dir.path());
+  conformance(*r, dir);
+}
+
+TEST_CASE("remote URLs are checked and normalised", "[remote]")
+{
+  TempDir dir;
+  CHECK(remote::normalize_url("shared/../lake/", dir.path()) ==
+        (dir / "lake").string());
+  CHECK(remote::normalize_url("file:///srv/lake", dir.path()) == "/srv/lake");
+  CHECK(remote::normalize_url("s3://my-bucket/team/iris/", dir.path()) ==
+        "s3://my-bucket/team/iris");
+  CHECK(remote::normalize_url("s3://my-bucket", dir.path()) ==
+        "s3://my-bucket");
+  for (const char* bad : {"http://example.org/lake",
+                          "ftp://x/y",
+                          "s3://AB",
+                          "s3://key:secret@bucket/x",
+                          "s3://bucket/a/../b",
+                          "file://host/path",
+                          ""}) {
+    INFO(bad);
+    auto error = error_of([&] { remote::normalize_url(bad, dir.path()); });
+    REQUIRE(error);
+    CHECK(error->code() == Exit::usage);
+  }
+  auto error = error_of(
+      [&] { remote::normalize_url("s3://key:secret@bucket/x", dir.path()); });
+  CHECK(std::string(error->what()).find("secret") == std::string::npos);
+}
+
+TEST_CASE("keys from a listing are trusted only when they are well formed",
+          "[remote]")
+{
+  const std::string hash = util::sha256_hex("x");
+  CHECK(remote::hash_of_object_key(remote::object_key(hash)) == hash);
+  CHECK(remote::id_of_node_key(remote::node_key(hash)) == hash);
+  CHECK_FALSE(remote::hash_of_object_key("objects/../" + hash.substr(3)));
+  CHECK_FALSE(remote::hash_of_object_key("objects/AB/" + hash.substr(2)));
+  CHECK_FALSE(remote::id_of_node_key("nodes/" + hash + ".json.tmp"));
+  CHECK_FALSE(
+      remote::id_of_node_key("nodes/../../" + hash.substr(6) + ".json"));
+}
+
+TEST_CASE("S3 errors say which: no bucket, no server, no credentials",
+          "[remote][s3]")
+{
+  TempDir dir;
+  auto config = s3_remote_config("errors");
+  config.url = "s3://no-such-bucket-here/x";
+  auto error =
+      error_of([&] { remote::open_remote(config, dir.path())->check(false); });
+  REQUIRE(error);
+  CHECK(error->code() == Exit::remote);
+  CHECK_THAT(error->what(), Catch::Contains("does not exist"));
+
+  config = s3_remote_config("errors");
+  config.endpoint = "http://127.0.0.1:1";
+  error =
+      error_of([&] { remote::open_remote(config, dir.path())->check(false); });
+  REQUIRE(error);
+  CHECK(error->code() == Exit::remote);
+  CHECK_THAT(error->what(), Catch::Contains("cannot reach"));
+
+  config = s3_remote_config("errors");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "none").c_str(), 1);
+  error =
+      error_of([&] { remote::open_remote(config, dir.path())->check(false); });
+  ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+  REQUIRE(error);
+  CHECK(error->code() == Exit::remote);
+  CHECK_THAT(error->what(), Catch::Contains("no S3 credentials"));
+
+  // A profile in a credentials file is used.
+  write_file(dir / "credentials",
+             "[default]\naws_access_key_id = nobody\n"
+             "aws_secret_access_key = x\n\n[test]\n"
+             "aws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n");
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").c_str(), 1);
+  ::setenv("AWS_PROFILE", "test", 1);
+  CHECK_NOTHROW(remote::open_remote(config, dir.path())->check(true));
+  ::setenv("AWS_PROFILE", "default", 1);
+  error =
+      error_of([&] { remote::open_remote(config, dir.path())->check(true); });
+  ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+  ::unsetenv("AWS_PROFILE");
+  REQUIRE(error);
+  CHECK(error->code() == Exit::remote);
+  CHECK_THAT(error->what(), Catch::Contains("access denied"));
+  CHECK(std::string(error->what()).find("nobody") == std::string::npos);
+  s3_endpoint(); // restores the variables
+}
