@@ -108,26 +108,8 @@ setup_remote(CLI::App& app)
       }
       lake::RemoteConfig remote;
       remote.name = name;
-      remote.url = remote::normalize_url(operands[1], ctx.cwd);
-      const bool s3 = remote.url.rfind("s3://", 0) == 0;
-      if (!s3 && (app.count("--endpoint") || app.count("--region") ||
-                  app.count("--path-style") || app.count("--part-size"))) {
-        throw Error(Exit::usage,
-                    "--endpoint, --region, --path-style and --part-size are "
-                    "for s3:// remotes");
-      }
+      remote.url = operands[1];
       if (app.count("--endpoint")) {
-        if (args->endpoint.rfind("http://", 0) != 0 &&
-            args->endpoint.rfind("https://", 0) != 0) {
-          throw Error(Exit::usage,
-                      "bad endpoint " + quote(args->endpoint),
-                      "give a URL such as https://minio.example.org:9000");
-        }
-        if (args->endpoint.find('@') != std::string::npos) {
-          throw Error(Exit::usage,
-                      "credentials do not belong in an endpoint URL",
-                      "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-        }
         remote.endpoint = args->endpoint;
       }
       if (app.count("--region")) {
@@ -137,13 +119,9 @@ setup_remote(CLI::App& app)
         remote.path_style = args->path_style == "true";
       }
       if (app.count("--part-size")) {
-        if (args->part_size < (5ull << 20)) {
-          throw Error(Exit::usage,
-                      "--part-size must be at least 5 MiB (5242880 bytes), "
-                      "the smallest part S3 accepts");
-        }
         remote.part_size = args->part_size;
       }
+      remote::check_config(remote, ctx.cwd);
       config.remotes.push_back(remote);
       if (args->make_default || config.remotes.size() == 1) {
         config.default_remote = name;

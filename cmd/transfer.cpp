@@ -78,7 +78,7 @@ warn_pull(const remote::PullResult& r)
   if (!r.missing_on_remote.empty()) {
     std::cerr << "mlake: " << r.missing_on_remote.size()
               << " object(s) the history names are not on " << r.remote
-              << " (pushed in part?); 'mlake fsck' lists them as not "
+              << " (pushed in part?); 'mlake fsck' counts them as not "
                  "downloaded\n";
   }
   if (r.nodes_deferred) {
@@ -224,10 +224,7 @@ setup_clone(CLI::App& app)
   return [args, &app](Context& ctx) {
     remote::CloneOptions options;
     options.remote.name = args->origin;
-    if (!lake::valid_remote_name(args->origin)) {
-      throw Error(Exit::usage, "bad remote name " + quote(args->origin));
-    }
-    options.remote.url = remote::normalize_url(args->url, ctx.cwd);
+    options.remote.url = args->url;
     if (app.count("--endpoint")) {
       options.remote.endpoint = args->endpoint;
     }
@@ -237,6 +234,7 @@ setup_clone(CLI::App& app)
     if (app.count("--path-style")) {
       options.remote.path_style = args->path_style == "true";
     }
+    remote::check_config(options.remote, ctx.cwd);
     options.dir = ctx.cwd / (args->dir.empty()
                                  ? remote::clone_dir_name(options.remote.url)
                                  : args->dir);

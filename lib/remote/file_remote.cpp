@@ -1,6 +1,7 @@
 #include <mlake/remote/remote.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/fs.hpp>
+#include <mlake/util/hash.hpp>
 #include <mlake/util/interrupt.hpp>
 
 #include <fcntl.h>
@@ -116,6 +117,7 @@ public:
   put_file(const std::string& key,
            const fs::path& source,
            std::uint64_t size,
+           std::string_view expected_sha256,
            util::Progress& progress) override
   {
     fs::path target = path_of(key);
@@ -130,8 +132,31 @@ public:
                       util::errno_text(errno));
     }
     util::AtomicFile out(m_tmp, "object", 0444);
-    util::copy_contents(in.get(), out.fd(), source, out.tmp_path());
-    progress.advance(0, size);
+    // Read and hashed once, on its way: damage on this side is never
+    // passed on.
+    util::Sha256 hasher;
+    std::vector<char> buffer(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        throw Error(Exit::usage,
+                    "cannot read " + quote(source.string()) + ": " +
+                        util::errno_text(errno));
+      }
+      if (n == 0) {
+        break;
+      }
+      hasher.update(buffer.data(), static_cast<std::size_t>(n));
+      out.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      progress.advance(0, static_cast<std::uint64_t>(n));
+    }
+    std::string actual = hasher.hex_digest();
+    if (!expected_sha256.empty() && actual != expected_sha256) {
+      throw damaged_object(expected_sha256, actual);
+    }
     util::throw_if_interrupted();
     publish(out, target);
   }
@@ -146,6 +171,12 @@ public:
     util::AtomicFile out(m_tmp, "node", 0444);
     out.write(bytes);
     publish(out, target);
+  }
+
+  void
+  flush() override
+  {
+    util::sync_filesystem(m_root);
   }
 
   void
@@ -196,13 +227,12 @@ private:
                      util::errno_text(err));
   }
 
-  // Give the copy its final name: fsync it, link it into place (another
-  // clone may have put the same content there first: same name, same
-  // bytes), and make the new name durable.
+  // Give the copy its final name: link it into place (another clone may
+  // have put the same content there first: same name, same bytes). It
+  // becomes durable with the next flush.
   void
   publish(util::AtomicFile& out, const fs::path& target)
   {
-    util::fsync_fd(out.fd(), out.tmp_path());
     fs::path dir = target.parent_path();
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
       throw io_error("cannot make", dir, errno);
@@ -212,7 +242,6 @@ private:
       throw io_error("cannot write", target, errno);
     }
     out.discard();
-    util::fsync_dir(dir);
   }
 
   fs::path m_root;

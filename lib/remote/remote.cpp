@@ -2,6 +2,7 @@
 #include <mlake/util/error.hpp>
 #include <mlake/util/fs.hpp>
 #include <mlake/util/hash.hpp>
+#include <mlake/util/http.hpp>
 
 namespace mlake::remote {
 
@@ -96,6 +97,53 @@ normalize_url(const std::string& url, const fs::path& base_dir)
     text.pop_back();
   }
   return text;
+}
+
+void
+check_config(lake::RemoteConfig& config, const fs::path& base_dir)
+{
+  if (!lake::valid_remote_name(config.name)) {
+    throw Error(Exit::usage,
+                "bad remote name " + quote(config.name),
+                "use letters, digits, '.', '_' and '-'");
+  }
+  config.url = normalize_url(config.url, base_dir);
+  const bool s3 = starts_with(config.url, s3_scheme);
+  if (!s3 && (config.endpoint || config.region || config.path_style ||
+              config.part_size)) {
+    throw Error(Exit::usage,
+                "--endpoint, --region, --path-style and --part-size are for "
+                "s3:// remotes");
+  }
+  if (config.endpoint) {
+    const std::string& endpoint = *config.endpoint;
+    if (!starts_with(endpoint, "http://") &&
+        !starts_with(endpoint, "https://")) {
+      throw Error(Exit::usage,
+                  "bad endpoint " + quote(util::redact_url(endpoint)),
+                  "give a URL such as https://minio.example.org:9000");
+    }
+    if (util::redact_url(endpoint) != endpoint) {
+      throw Error(Exit::usage,
+                  "credentials do not belong in an endpoint URL",
+                  "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    }
+  }
+  if (config.part_size && *config.part_size < (5ull << 20)) {
+    throw Error(Exit::usage,
+                "the part size must be at least 5 MiB (5242880 bytes), the "
+                "smallest part S3 accepts");
+  }
+}
+
+Error
+damaged_object(std::string_view expected, const std::string& actual)
+{
+  return Error(Exit::integrity,
+               "object " + std::string(expected) +
+                   " of this lake is damaged (its content hashes to " + actual +
+                   "); it was not sent",
+               "run 'mlake fsck'; a copy from another clone repairs it");
 }
 
 std::unique_ptr<Remote>

@@ -94,14 +94,18 @@ find_credentials()
   }
   out = credentials_from_file();
   if (out.access_key.empty() || out.secret_key.empty()) {
-    throw Error(
-        Exit::remote,
-        "no S3 credentials: AWS_ACCESS_KEY_ID and "
-        "AWS_SECRET_ACCESS_KEY are not set, and ~/.aws/credentials "
-        "has no profile " +
-            quote(env("AWS_PROFILE").empty() ? "default" : env("AWS_PROFILE")),
-        "set the two variables, or AWS_PROFILE to a profile in "
-        "~/.aws/credentials");
+    std::string file = env("AWS_SHARED_CREDENTIALS_FILE");
+    if (file.empty()) {
+      file = "~/.aws/credentials";
+    }
+    std::string profile = env("AWS_PROFILE");
+    throw Error(Exit::remote,
+                "no S3 credentials: AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY are not set, and " +
+                    file + " has no profile " +
+                    quote(profile.empty() ? "default" : profile),
+                "set the two variables, or AWS_PROFILE to a profile in " +
+                    file);
   }
   return out;
 }
@@ -225,6 +229,8 @@ struct Call
   Response* response = nullptr;
   std::exception_ptr error;
   util::Progress* progress = nullptr;
+  // An abort of a multipart upload must run even after Ctrl-C.
+  bool interruptible = true;
 };
 
 std::size_t
@@ -307,9 +313,10 @@ on_header(char* data, std::size_t size, std::size_t count, void* user)
 }
 
 int
-on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
 {
-  return util::interrupt_requested() ? 1 : 0;
+  auto* call = static_cast<Call*>(user);
+  return call->interruptible && util::interrupt_requested() ? 1 : 0;
 }
 
 // One easy handle per thread, reset between requests, so that each thread
@@ -393,6 +400,12 @@ public:
     while (!endpoint.empty() && endpoint.back() == '/') {
       endpoint.pop_back();
     }
+    if (util::redact_url(endpoint) != endpoint) {
+      throw Error(Exit::remote,
+                  "credentials do not belong in an S3 endpoint URL (" +
+                      quote(util::redact_url(endpoint)) + ")",
+                  "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    }
     auto scheme_end = endpoint.find("://");
     if (scheme_end == std::string::npos ||
         (endpoint.substr(0, scheme_end) != "http" &&
@@ -465,6 +478,7 @@ public:
   put_file(const std::string& key,
            const fs::path& source,
            std::uint64_t size,
+           std::string_view expected_sha256,
            util::Progress& progress) override
   {
     util::UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
@@ -474,6 +488,12 @@ public:
                       util::errno_text(errno));
     }
     if (size > m_part_size) {
+      if (!expected_sha256.empty()) {
+        std::string actual = hash_range(fd.get(), 0, size);
+        if (actual != expected_sha256) {
+          throw damaged_object(expected_sha256, actual);
+        }
+      }
       put_multipart(key, fd.get(), size, progress);
       return;
     }
@@ -481,12 +501,13 @@ public:
     body.fd = fd.get();
     body.size = size;
     body.has = true;
-    auto r = request("PUT",
-                     m_prefix + key,
-                     {},
-                     &body,
-                     nullptr,
-                     hash_range(fd.get(), 0, size));
+    // The payload is signed with its hash, which is also its name: a
+    // damaged object is caught here for free.
+    std::string payload_hash = hash_range(fd.get(), 0, size);
+    if (!expected_sha256.empty() && payload_hash != expected_sha256) {
+      throw damaged_object(expected_sha256, payload_hash);
+    }
+    auto r = request("PUT", m_prefix + key, {}, &body, nullptr, payload_hash);
     if (r.status != 200) {
       throw failure(r, "cannot upload " + key);
     }
@@ -505,6 +526,12 @@ public:
     if (r.status != 200) {
       throw failure(r, "cannot upload " + key);
     }
+  }
+
+  void
+  flush() override
+  {
+    // S3 answers a PUT once the object is stored.
   }
 
   void
@@ -642,7 +669,13 @@ private:
     } catch (...) {
       // Parts of an abandoned upload are invisible, but stored and billed.
       try {
-        request("DELETE", object, {{"uploadId", upload_id}}, nullptr, nullptr);
+        request("DELETE",
+                object,
+                {{"uploadId", upload_id}},
+                nullptr,
+                nullptr,
+                util::sha256_hex(""),
+                false);
       } catch (...) {
       }
       throw;
@@ -689,7 +722,8 @@ private:
           const std::vector<std::pair<std::string, std::string>>& query,
           const Body* body,
           const Sink* sink,
-          const std::string& payload_hash = util::sha256_hex(""))
+          const std::string& payload_hash = util::sha256_hex(""),
+          bool interruptible = true)
   {
     std::string path = (m_path_style ? "/" + m_bucket + "/" : "/") +
                        sigv4::uri_encode(object_key, false);
@@ -697,11 +731,22 @@ private:
     std::string url = m_scheme + "://" + m_host + path +
                       (canonical_query.empty() ? "" : "?" + canonical_query);
     for (int attempt = 1;; ++attempt) {
-      util::throw_if_interrupted();
+      if (interruptible) {
+        util::throw_if_interrupted();
+      }
       Response response;
-      CURLcode rc =
-          perform(method, url, path, query, body, sink, payload_hash, response);
-      util::throw_if_interrupted();
+      CURLcode rc = perform(method,
+                            url,
+                            path,
+                            query,
+                            body,
+                            sink,
+                            payload_hash,
+                            interruptible,
+                            response);
+      if (interruptible) {
+        util::throw_if_interrupted();
+      }
       bool retry = false;
       std::string why;
       if (rc != CURLE_OK) {
@@ -736,6 +781,7 @@ private:
           const Body* body,
           const Sink* sink,
           const std::string& payload_hash,
+          bool interruptible,
           Response& response)
   {
     const auto& curl = util::libcurl();
@@ -775,6 +821,7 @@ private:
     call.body = body;
     call.sink = sink;
     call.response = &response;
+    call.interruptible = interruptible;
     curl.easy_setopt(h, CURLOPT_URL, url.c_str());
     curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl.easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
@@ -787,6 +834,7 @@ private:
     curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl.easy_setopt(h, CURLOPT_HEADERDATA, &call);
     curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl.easy_setopt(h, CURLOPT_XFERINFODATA, &call);
     curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (method == "HEAD") {

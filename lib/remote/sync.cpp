@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -44,8 +45,7 @@ add_tree_blobs(const lake::Lake& lake,
     if (!bytes) {
       continue;
     }
-    for (const auto& entry :
-         store::parse_tree(*bytes, "tree " + tree).entries) {
+    for (const auto& entry : store::parse_tree(*bytes, tree).entries) {
       hashes.insert(entry.hash);
     }
   }
@@ -182,6 +182,7 @@ download(lake::Lake& lake,
          const std::vector<std::string>& hashes,
          unsigned jobs,
          PullResult& result,
+         HashSet& received,
          util::Progress& progress)
 {
   std::mutex mutex;
@@ -206,6 +207,7 @@ download(lake::Lake& lake,
       std::lock_guard<std::mutex> lock(mutex);
       ++result.objects_received;
       result.bytes_received += stored.size;
+      received.insert(hash);
     } catch (const Error& e) {
       if (e.code() != Exit::not_found) {
         throw;
@@ -218,10 +220,50 @@ download(lake::Lake& lake,
   return missing;
 }
 
-// Bring the workspace to the latest version of every artifact whose
-// content is here, artifact by artifact, keeping local changes.
+// A tree from the remote, checked before anything of it is stored: its
+// bytes must hash to its name and every path in it must stay inside the
+// folder it is checked out to. nullopt when the remote does not hold it.
+std::optional<std::string>
+fetch_tree(Remote& remote, const std::string& hash, const std::string& node)
+{
+  std::string bytes;
+  try {
+    remote.get(object_key(hash),
+               [&](std::string_view chunk) { bytes.append(chunk); });
+  } catch (const Error& e) {
+    if (e.code() == Exit::not_found) {
+      return std::nullopt;
+    }
+    throw;
+  }
+  auto refuse = [&](const std::string& why) {
+    return Error(Exit::integrity,
+                 "tree " + hash + (node.empty() ? "" : " of node " + node) +
+                     " from " + remote.location() + " is refused: " + why,
+                 "nothing of it was written; run 'mlake fsck' on the lake "
+                 "that pushed it");
+  };
+  if (util::sha256_hex(bytes) != hash) {
+    throw refuse("its content does not match its name");
+  }
+  try {
+    store::parse_tree(bytes, hash);
+  } catch (const Error& e) {
+    throw refuse(e.what());
+  }
+  return bytes;
+}
+
+// Bring the workspace up to date, artifact by artifact, keeping local
+// changes: an artifact a received node wrote, or whose latest content just
+// arrived, is checked out at its latest version; one named by the user,
+// at the version named.
 void
-update_workspace(lake::Lake& lake, const fs::path& cwd, PullResult& result)
+update_workspace(lake::Lake& lake,
+                 const std::set<std::string>& touched,
+                 const std::map<std::string, std::string>& named,
+                 const HashSet& received,
+                 PullResult& result)
 {
   auto lock = lake::LockFile::load(lake.root());
   std::vector<index::ArtifactRow> artifacts =
@@ -232,6 +274,26 @@ update_workspace(lake::Lake& lake, const fs::path& cwd, PullResult& result)
       continue;
     }
     const index::VersionRow& latest = *artifact.latest;
+    auto ref = named.find(artifact.name);
+    if (!touched.count(artifact.name) && !received.count(latest.hash) &&
+        ref == named.end()) {
+      continue; // nothing new: a version checked out on purpose stays
+    }
+    if (ref != named.end()) {
+      lake::CheckoutOptions options;
+      options.refs = {ref->second};
+      options.cwd = lake.root();
+      try {
+        lake::checkout(lake, options);
+        result.updated.push_back(latest.path);
+      } catch (const Error& e) {
+        if (e.code() != Exit::check_failed) {
+          throw;
+        }
+        result.kept.push_back(latest.path);
+      }
+      continue;
+    }
     auto entry = lock.entries.find(latest.path);
     if (entry != lock.entries.end() && entry->second.hash == latest.hash) {
       continue;
@@ -265,7 +327,6 @@ update_workspace(lake::Lake& lake, const fs::path& cwd, PullResult& result)
       result.kept.push_back(latest.path);
     }
   }
-  (void)cwd;
 }
 
 } // namespace
@@ -390,6 +451,7 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
       remote.put_file(object_key(to_send[i]),
                       lake.objects().path_of(to_send[i]),
                       sizes[i],
+                      to_send[i],
                       progress);
       progress.advance(1, 0);
       std::lock_guard<std::mutex> lock(mutex);
@@ -397,6 +459,8 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
       result.bytes_sent += sizes[i];
     });
   }
+
+  remote.flush();
 
   // Nodes last, parents before children.
   HashSet remote_ids = remote_nodes(remote);
@@ -422,6 +486,7 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
     });
     result.nodes_sent += generation.size();
   }
+  remote.flush();
   return result;
 }
 
@@ -499,7 +564,41 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
     }
   }
 
-  // 2. Note the content they name that is not here, then write them:
+  // 2. Their trees: the manifests of folders, part of the history (a fetch
+  // takes them too), each checked, and stored before the nodes that name
+  // them.
+  std::map<std::string, std::string> new_trees; // hash -> node
+  for (const auto& [id, node] : nodes) {
+    std::vector<std::string> trees;
+    collect_trees(node, trees);
+    for (const auto& tree : trees) {
+      if (!lake.objects().contains(tree)) {
+        new_trees.emplace(tree, id);
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> tree_list(new_trees.begin(),
+                                                             new_trees.end());
+  std::vector<std::optional<std::string>> tree_bytes(tree_list.size());
+  {
+    util::ProgressPhase phase(
+        progress, "fetching folder lists", tree_list.size(), 0);
+    util::parallel_for(tree_list.size(), jobs, [&](std::size_t i) {
+      tree_bytes[i] =
+          fetch_tree(remote, tree_list[i].first, tree_list[i].second);
+      progress.advance(1, 0);
+    });
+  }
+  for (const auto& bytes_of_tree : tree_bytes) {
+    if (bytes_of_tree) {
+      lake.objects().put_bytes(*bytes_of_tree);
+    }
+  }
+  if (lake.objects().take_unsynced() > 0) {
+    util::sync_filesystem(lake.dir());
+  }
+
+  // 3. Note the content they name that is not here, then write them:
   // fsck then tells content not downloaded yet from content lost.
   std::vector<std::string> absent;
   for (const auto& [id, node] : nodes) {
@@ -532,8 +631,9 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
     return result;
   }
 
-  // 3. The content asked for: trees first, to learn the blobs they name.
+  // 4. The content asked for: trees first, to learn the blobs they name.
   HashSet wanted;
+  std::map<std::string, std::string> named; // artifact -> NAME@VER
   if (options.refs.empty()) {
     for (const auto& hash : lake::load_absent(lake)) {
       wanted.insert(hash);
@@ -547,6 +647,14 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
                                  "lives at its source, not on a remote");
       }
       wanted.insert(version.hash);
+      named[version.artifact] =
+          version.artifact + "@" + std::to_string(version.ordinal);
+    }
+  }
+  std::set<std::string> touched;
+  for (const auto& [id, node] : nodes) {
+    for (const auto& output : node["outputs"]) {
+      touched.insert(output["artifact"].get<std::string>());
     }
   }
   std::vector<std::string> trees;
@@ -559,10 +667,20 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
     (is_tree ? trees : blobs).push_back(hash);
   }
   std::sort(trees.begin(), trees.end());
-  {
-    util::ProgressPhase phase(progress, "pulling folders", trees.size(), 0);
-    auto missing = download(lake, remote, trees, jobs, result, progress);
-    result.missing_on_remote = missing;
+  HashSet received;
+  for (const auto& tree : trees) {
+    if (lake.objects().contains(tree)) {
+      continue;
+    }
+    util::throw_if_interrupted();
+    if (auto bytes_of_tree = fetch_tree(remote, tree, "")) {
+      lake.objects().put_bytes(*bytes_of_tree);
+      received.insert(tree);
+      ++result.objects_received;
+      result.bytes_received += bytes_of_tree->size();
+    } else {
+      result.missing_on_remote.push_back(tree);
+    }
   }
   HashSet tree_blobs;
   add_tree_blobs(lake, trees, tree_blobs);
@@ -583,7 +701,8 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   lake::add_absent(lake, new_absent);
   {
     util::ProgressPhase phase(progress, "pulling", blobs.size(), 0);
-    auto missing = download(lake, remote, blobs, jobs, result, progress);
+    auto missing =
+        download(lake, remote, blobs, jobs, result, received, progress);
     result.missing_on_remote.insert(
         result.missing_on_remote.end(), missing.begin(), missing.end());
   }
@@ -594,7 +713,7 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   std::sort(result.missing_on_remote.begin(), result.missing_on_remote.end());
 
   if (options.update_workspace) {
-    update_workspace(lake, options.cwd, result);
+    update_workspace(lake, touched, named, received, result);
   }
   return result;
 }

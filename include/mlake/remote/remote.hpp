@@ -1,6 +1,7 @@
 #pragma once
 
 #include <mlake/lake/config.hpp>
+#include <mlake/util/error.hpp>
 #include <mlake/util/progress.hpp>
 
 #include <cstdint>
@@ -52,12 +53,20 @@ public:
 
   // Upload `size` bytes of the file `source` under `key`. Nothing is
   // visible under `key` until all of it is: an interrupted put leaves
-  // nothing, or an invisible leftover, never a partial object.
+  // nothing, or an invisible leftover, never a partial object. When
+  // `expected_sha256` is given, content that does not hash to it (an
+  // object damaged on this side) is refused: Error(Exit::integrity).
   virtual void put_file(const std::string& key,
                         const fs::path& source,
                         std::uint64_t size,
+                        std::string_view expected_sha256,
                         util::Progress& progress) = 0;
   virtual void put_bytes(const std::string& key, std::string_view bytes) = 0;
+
+  // Make everything put so far durable. Puts are not durable one by one (a
+  // folder remote would sync each file); push flushes after the objects,
+  // before it writes the nodes that name them.
+  virtual void flush() = 0;
 
   // Every key under `prefix` ("objects/", "nodes/").
   virtual void list(const std::string& prefix,
@@ -74,6 +83,15 @@ std::unique_ptr<Remote> open_remote(const lake::RemoteConfig& config,
 // Error(Exit::usage) naming what is wrong: an unknown scheme, credentials
 // in the URL, a bucket name S3 would refuse.
 std::string normalize_url(const std::string& url, const fs::path& base_dir);
+
+// Check a remote's configuration as `remote add` and `clone` take it: the
+// URL (normalised in place, see normalize_url), and options that only S3
+// has, given for S3 only. Throws Error(Exit::usage) naming the problem.
+void check_config(lake::RemoteConfig& config, const fs::path& base_dir);
+
+// Error(Exit::integrity) for an object of this lake whose content hashes to
+// `actual`, not to its name.
+Error damaged_object(std::string_view expected, const std::string& actual);
 
 std::unique_ptr<Remote> open_file_remote(const fs::path& root);
 std::unique_ptr<Remote> open_s3_remote(const lake::RemoteConfig& config);

@@ -76,6 +76,7 @@ conformance(remote::Remote& r, const TempDir& dir)
     r.put_file(remote::object_key(hash),
                dir / "big.bin",
                content.size(),
+               hash,
                util::no_progress());
     CHECK(r.exists(remote::object_key(hash)));
     std::string back;
@@ -93,7 +94,8 @@ conformance(remote::Remote& r, const TempDir& dir)
   {
     write_file(dir / "empty", "");
     const std::string key = remote::object_key(util::sha256_hex(""));
-    r.put_file(key, dir / "empty", 0, util::no_progress());
+    r.put_file(
+        key, dir / "empty", 0, util::sha256_hex(""), util::no_progress());
     CHECK(r.exists(key));
     CHECK(get_all(r, key).empty());
   }
@@ -127,20 +129,40 @@ conformance(remote::Remote& r, const TempDir& dir)
     CHECK(nodes == 1);
   }
 
+  SECTION("content that does not hash to its name is not sent")
+  {
+    for (std::size_t size : {std::size_t(100), std::size_t(6u << 20)}) {
+      const std::string content = random_bytes(size, 3);
+      const std::string name = util::sha256_hex(content + "x");
+      write_file(dir / "damaged.bin", content);
+      auto error = error_of([&] {
+        r.put_file(remote::object_key(name),
+                   dir / "damaged.bin",
+                   content.size(),
+                   name,
+                   util::no_progress());
+      });
+      REQUIRE(error);
+      CHECK(error->code() == Exit::integrity);
+      CHECK_FALSE(r.exists(remote::object_key(name)));
+    }
+  }
+
   SECTION("an interrupted upload leaves nothing under the key")
   {
     const std::string content = random_bytes((6u << 20) + 1, 9);
     const std::string key = remote::object_key(util::sha256_hex(content));
     write_file(dir / "part.bin", content);
     InterruptingProgress progress;
-    auto error = error_of(
-        [&] { r.put_file(key, dir / "part.bin", content.size(), progress); });
+    auto error = error_of([&] {
+      r.put_file(key, dir / "part.bin", content.size(), "", progress);
+    });
     util::clear_interrupt();
     REQUIRE(error);
     CHECK(error->code() == Exit::interrupted);
     CHECK_FALSE(r.exists(key));
     // Running it again finishes the job.
-    r.put_file(key, dir / "part.bin", content.size(), util::no_progress());
+    r.put_file(key, dir / "part.bin", content.size(), "", util::no_progress());
     CHECK(util::sha256_hex(get_all(r, key)) == util::sha256_hex(content));
   }
 }
