@@ -305,6 +305,37 @@ Lake::set_config(Config config)
   m_config = std::move(config);
 }
 
+void
+Lake::receive_nodes(
+    const std::vector<std::pair<std::string, std::string>>& id_bytes)
+{
+  if (!m_lock) {
+    throw std::logic_error("receive_nodes without the lake lock");
+  }
+  if (id_bytes.empty()) {
+    return;
+  }
+  auto& idx = index();
+  // As for a commit: an index that misses nodes written within one tick
+  // of the file clock is caught by this mark.
+  idx.set_meta("pending_commit", "1");
+  for (const auto& [id, bytes] : id_bytes) {
+    util::throw_if_interrupted();
+    m_nodes.write_verified(id, bytes);
+  }
+  idx.transaction([&] {
+    std::vector<std::string> touched;
+    for (const auto& [id, bytes] : id_bytes) {
+      if (!idx.has_node(id)) {
+        apply_from_disk(idx, id, &touched);
+      }
+    }
+    idx.number_versions(touched);
+    idx.set_meta("nodes_stamp", nodes_dir_stamp());
+    idx.set_meta("pending_commit", "");
+  });
+}
+
 std::string
 Lake::commit(json node)
 {

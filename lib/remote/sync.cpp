@@ -608,22 +608,32 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
       }
     }
   }
+  for (const auto& bytes_of_tree : tree_bytes) {
+    if (!bytes_of_tree) {
+      continue;
+    }
+    for (const auto& entry : store::parse_tree(*bytes_of_tree, "").entries) {
+      if (!lake.objects().contains(entry.hash)) {
+        absent.push_back(entry.hash);
+      }
+    }
+  }
   lake::add_absent(lake, absent);
   std::map<std::string, std::vector<std::string>> parents;
   for (const auto& [id, node] : nodes) {
     parents[id] = parents_of(node);
   }
+  std::vector<std::pair<std::string, std::string>> ordered;
   for (const auto& generation : generations(parents)) {
     for (const auto& id : generation) {
-      util::throw_if_interrupted();
-      lake.nodes().write_verified(
+      auto at = std::lower_bound(incoming.begin(), incoming.end(), id);
+      ordered.emplace_back(
           id,
-          bytes[static_cast<std::size_t>(
-              std::lower_bound(incoming.begin(), incoming.end(), id) -
-              incoming.begin())]);
-      ++result.nodes_received;
+          std::move(bytes[static_cast<std::size_t>(at - incoming.begin())]));
     }
   }
+  lake.receive_nodes(ordered);
+  result.nodes_received = ordered.size();
   bytes.clear();
   auto& idx = lake.index(); // projects the new nodes
 

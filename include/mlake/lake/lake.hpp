@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlake::lake {
 
@@ -87,6 +89,12 @@ public:
   // (the commit point), and project it into the index. Needs the lock.
   // Returns the node's id.
   std::string commit(json node);
+
+  // Write nodes received from elsewhere (a pull), each checked as
+  // NodeStore::write_verified does, in the order given (parents first),
+  // and project them into the index. Needs the lock.
+  void receive_nodes(
+      const std::vector<std::pair<std::string, std::string>>& id_bytes);
 
   // Rebuild the index's projection from every node on disk.
   void reindex(util::Progress& progress = util::no_progress());
