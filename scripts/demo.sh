@@ -83,5 +83,15 @@ step "$mlake" study show "Pump faults"
 step "$mlake" reproduce models/pumps.json --check
 step "$mlake" status
 step "$mlake" fsck
+
+# Share it: push to a team folder (an s3:// URL works the same way), and a
+# colleague clones it with its history, lineage and data.
+step "$mlake" remote add origin "$work/team-remote"
+step "$mlake" push
+cd "$work"
+step "$mlake" clone "$work/team-remote" colleague
+cd colleague
+step "$mlake" lineage models/pumps.json --depth 1
+step "$mlake" fsck
 echo
 echo "demo finished: every step above ran in $work (now removed)"
