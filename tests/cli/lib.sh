@@ -38,8 +38,15 @@ PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || {
 TESTDATA=${MLAKE_TESTDATA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../testdata" && pwd)}
 TEST_NAME=$(basename "$0" .sh)
 
-# Everything the test makes lives under $TEST_ROOT, removed on exit.
-TEST_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/mlake-$TEST_NAME.XXXXXX")
+# Everything the test makes lives under $TEST_ROOT, removed on exit. A test
+# that makes and removes thousands of small files sets TEST_IN_MEMORY=1
+# before sourcing this file: unless TMPDIR says where, its folder is then on
+# /dev/shm, as on a disk mounted with 'discard' removing them takes seconds.
+_test_tmp=${TMPDIR:-/tmp}
+if [ -n "${TEST_IN_MEMORY:-}" ] && [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  _test_tmp=/dev/shm
+fi
+TEST_ROOT=$(mktemp -d "$_test_tmp/mlake-$TEST_NAME.XXXXXX")
 _cleanup() {
   local rc=$?
   # Processes a test started in the background, by pid.
@@ -431,6 +438,96 @@ rng = random.Random(seed)
 with open(path, "wb") as f:
     f.write(rng.randbytes(size))
 EOF
+}
+
+# --- Remotes -----------------------------------------------------------------
+
+# use_s3: talk to the S3-compatible server (s3rver) that ctest starts for the
+# whole run (tests/s3/s3rver.sh, the "s3" fixture). Reads the state file that
+# MLAKE_TEST_S3_STATE names, exports MLAKE_TEST_S3_ENDPOINT, AWS_ENDPOINT_URL
+# and s3rver's credentials (and nothing else of the caller's AWS setup), and
+# sets S3_PREFIX, a prefix of bucket mlake-test that no other test uses:
+#   url=$(s3_url origin)   # s3://mlake-test/$S3_PREFIX/origin
+# S3RVER_DIR (from the state file) holds the server's data and log.
+use_s3() {
+  local state=${MLAKE_TEST_S3_STATE:-}
+  CHECK="the S3 test server"
+  LAST_CMD="(use_s3)"
+  [ -n "$state" ] ||
+    fail "MLAKE_TEST_S3_STATE is not set: run this test with ctest, which starts s3rver (tests/s3/s3rver.sh)"
+  [ -f "$state" ] ||
+    fail "no S3 state file '$state': s3rver is not running (ctest's s3rver.start test starts it; 'npm ci --prefix tests/s3' installs it)"
+  MLAKE_TEST_S3_ENDPOINT=
+  S3RVER_DIR=
+  # shellcheck disable=SC1090
+  . "$state" || fail "cannot read the S3 state file '$state'"
+  case $MLAKE_TEST_S3_ENDPOINT in
+  http://127.0.0.1:[0-9]*) ;;
+  *) fail "'$state' names no MLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:PORT" ;;
+  esac
+  unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN \
+    AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE AWS_ENDPOINT_URL_S3 \
+    AWS_REGION AWS_DEFAULT_REGION
+  export MLAKE_TEST_S3_ENDPOINT
+  export AWS_ENDPOINT_URL=$MLAKE_TEST_S3_ENDPOINT
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  S3_BUCKET=mlake-test
+  S3_PREFIX=$TEST_NAME-$$-$RANDOM$RANDOM
+  CHECK="(setup)"
+}
+
+# s3_url NAME: a fresh remote under this test's prefix of the test bucket.
+s3_url() {
+  echo "s3://$S3_BUCKET/$S3_PREFIX/$1"
+}
+
+# expect_store_sound DIR: a folder remote (or a .mlake) holds nothing under
+# a final name that is not what the name says: every objects/XX/REST hashes
+# to XXREST, every nodes/ID.json hashes to ID. Sets STORE_OBJECTS and
+# STORE_NODES to how many there are.
+expect_store_sound() {
+  local report
+  report=$("$PYTHON" - "$1" <<'EOF'
+import hashlib, os, sys
+top = sys.argv[1]
+bad, objects, nodes = [], 0, 0
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+for dirpath, _, filenames in os.walk(os.path.join(top, "objects")):
+    for name in filenames:
+        path = os.path.join(dirpath, name)
+        objects += 1
+        if digest(path) != os.path.basename(dirpath) + name:
+            bad.append(os.path.relpath(path, top))
+nodes_dir = os.path.join(top, "nodes")
+for name in sorted(os.listdir(nodes_dir)) if os.path.isdir(nodes_dir) else []:
+    nodes += 1
+    if not name.endswith(".json") or digest(os.path.join(nodes_dir, name)) != name[:-5]:
+        bad.append("nodes/" + name)
+if bad:
+    print("BAD " + " ".join(bad[:20]))
+else:
+    print("%d %d" % (objects, nodes))
+EOF
+  ) || fail "cannot check the store in '$1'"
+  case $report in
+  BAD*) fail "files in '$1' do not hash to their names: ${report#BAD }" ;;
+  esac
+  STORE_OBJECTS=${report% *}
+  STORE_NODES=${report#* }
+}
+
+# count_files DIR: how many files are under DIR (0 when it does not exist).
+count_files() {
+  if [ -d "$1" ]; then
+    find "$1" -type f | wc -l
+  else
+    echo 0
+  fi
 }
 
 # Finish: say so only when every check passed.
