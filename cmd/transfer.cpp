@@ -1,5 +1,6 @@
 // push, pull, fetch and clone: the commands that talk to remotes.
 
+#include <mlake/lake/refs.hpp>
 #include <mlake/remote/sync.hpp>
 #include <mlake/util/error.hpp>
 
@@ -15,15 +16,29 @@ namespace {
 // `[REMOTE] [NAME[@VER]...]`: the first operand is the remote when a
 // remote has that name, as git reads `git push origin main`.
 void
-split_operands(const lake::Lake& lake,
+split_operands(lake::Lake& lake,
+               const fs::path& cwd,
                const std::vector<std::string>& operands,
                std::string& remote,
                std::vector<std::string>& refs)
 {
   refs = operands;
-  if (!refs.empty() && lake.config().find_remote(refs.front())) {
+  if (refs.empty()) {
+    return;
+  }
+  if (lake.config().find_remote(refs.front())) {
     remote = refs.front();
     refs.erase(refs.begin());
+    return;
+  }
+  // Neither a remote nor an artifact: say both, since either was meant.
+  const std::string& first = refs.front();
+  std::string name = first.substr(0, first.rfind('@'));
+  if (!lake::find_artifact(lake, name, cwd)) {
+    throw Error(Exit::not_found,
+                "no remote or artifact named " + quote(name),
+                "'mlake remote list' shows the remotes, 'mlake list' the "
+                "artifacts");
   }
 }
 
@@ -104,7 +119,7 @@ setup_push(CLI::App& app)
       ->type_name("N");
   return [operands, jobs](Context& ctx) {
     remote::PushOptions options;
-    split_operands(*ctx.lake, *operands, options.remote, options.refs);
+    split_operands(*ctx.lake, ctx.cwd, *operands, options.remote, options.refs);
     options.jobs = checked_jobs(*jobs);
     options.cwd = ctx.cwd;
     auto r = remote::push(*ctx.lake, options, ctx.progress);
@@ -149,7 +164,7 @@ setup_pull(CLI::App& app)
       ->type_name("N");
   return [operands, jobs, metadata_only](Context& ctx) {
     remote::PullOptions options;
-    split_operands(*ctx.lake, *operands, options.remote, options.refs);
+    split_operands(*ctx.lake, ctx.cwd, *operands, options.remote, options.refs);
     if (*metadata_only && !options.refs.empty()) {
       throw Error(Exit::usage,
                   "--metadata-only downloads no content: name no versions");

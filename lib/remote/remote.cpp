@@ -21,7 +21,7 @@ Error
 bad_url(const std::string& url, const std::string& why)
 {
   return Error(Exit::usage,
-               "bad remote URL " + quote(url) + ": " + why,
+               "bad remote URL " + quote(util::redact_url(url)) + ": " + why,
                "use a path, file:///path or s3://bucket/prefix");
 }
 

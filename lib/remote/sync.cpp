@@ -254,11 +254,56 @@ fetch_tree(Remote& remote, const std::string& hash, const std::string& node)
   return bytes;
 }
 
+// Artifacts whose new versions the workspace has yet to follow: those a
+// fetch (or an interrupted or refused pull) brought the history of. The
+// next pull that has their content checks them out.
+fs::path
+pending_path(const lake::Lake& lake)
+{
+  return lake.dir() / "pull-pending";
+}
+
+std::set<std::string>
+load_pending(const lake::Lake& lake)
+{
+  std::set<std::string> out;
+  if (auto text = util::read_file_if_exists(pending_path(lake))) {
+    std::size_t start = 0;
+    while (start < text->size()) {
+      auto end = text->find('\n', start);
+      if (end == std::string::npos) {
+        end = text->size();
+      }
+      if (end > start) {
+        out.insert(text->substr(start, end - start));
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+void
+save_pending(const lake::Lake& lake, const std::set<std::string>& artifacts)
+{
+  if (artifacts.empty()) {
+    std::error_code ignored;
+    fs::remove(pending_path(lake), ignored);
+    return;
+  }
+  std::string text;
+  for (const auto& name : artifacts) {
+    text += name + "\n";
+  }
+  util::write_file_atomic(pending_path(lake), text);
+}
+
 // Bring the workspace up to date, artifact by artifact, keeping local
 // changes: an artifact a received node wrote, or whose latest content just
 // arrived, is checked out at its latest version; one named by the user,
 // at the version named.
-void
+// Returns the touched artifacts whose content is not here yet.
+std::set<std::string>
 update_workspace(lake::Lake& lake,
                  const std::set<std::string>& touched,
                  const std::map<std::string, std::string>& named,
@@ -266,6 +311,7 @@ update_workspace(lake::Lake& lake,
                  PullResult& result)
 {
   auto lock = lake::LockFile::load(lake.root());
+  std::set<std::string> waiting;
   std::vector<index::ArtifactRow> artifacts =
       lake.index().artifacts(std::nullopt);
   for (const auto& artifact : artifacts) {
@@ -301,6 +347,7 @@ update_workspace(lake::Lake& lake,
     // Only what is here can be checked out: a version fetched as history
     // only stays where it is until it is pulled.
     if (!lake.objects().contains(latest.hash)) {
+      waiting.insert(artifact.name);
       continue;
     }
     if (latest.type == "dir") {
@@ -311,6 +358,7 @@ update_workspace(lake::Lake& lake,
             return lake.objects().contains(e.hash);
           });
       if (!complete) {
+        waiting.insert(artifact.name);
         continue;
       }
     }
@@ -327,6 +375,7 @@ update_workspace(lake::Lake& lake,
       result.kept.push_back(latest.path);
     }
   }
+  return waiting;
 }
 
 } // namespace
@@ -592,6 +641,8 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   for (const auto& bytes_of_tree : tree_bytes) {
     if (bytes_of_tree) {
       lake.objects().put_bytes(*bytes_of_tree);
+      ++result.objects_received;
+      result.bytes_received += bytes_of_tree->size();
     }
   }
   if (lake.objects().take_unsynced() > 0) {
@@ -634,6 +685,18 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   }
   lake.receive_nodes(ordered);
   result.nodes_received = ordered.size();
+  std::set<std::string> touched = load_pending(lake);
+  const std::size_t pending_before = touched.size();
+  for (const auto& [id, node] : nodes) {
+    for (const auto& output : node["outputs"]) {
+      touched.insert(output["artifact"].get<std::string>());
+    }
+  }
+  if (touched.size() != pending_before) {
+    // Saved before the content comes, so that the pull after a fetch, or
+    // after this one is interrupted, finishes the job.
+    save_pending(lake, touched);
+  }
   bytes.clear();
   auto& idx = lake.index(); // projects the new nodes
 
@@ -659,12 +722,6 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
       wanted.insert(version.hash);
       named[version.artifact] =
           version.artifact + "@" + std::to_string(version.ordinal);
-    }
-  }
-  std::set<std::string> touched;
-  for (const auto& [id, node] : nodes) {
-    for (const auto& output : node["outputs"]) {
-      touched.insert(output["artifact"].get<std::string>());
     }
   }
   std::vector<std::string> trees;
@@ -723,7 +780,8 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   std::sort(result.missing_on_remote.begin(), result.missing_on_remote.end());
 
   if (options.update_workspace) {
-    update_workspace(lake, touched, named, received, result);
+    save_pending(lake,
+                 update_workspace(lake, touched, named, received, result));
   }
   return result;
 }

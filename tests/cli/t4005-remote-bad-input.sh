@@ -57,9 +57,7 @@ refused 3 mlake push nosuch
 expect_stderr_contains "'nosuch'"
 refused 3 mlake pull nosuch
 expect_stderr_contains "'nosuch'"
-# BUG: push/pull say "no artifact named 'nosuch'" when the user most likely
-# meant a remote; the error does not mention remotes at all.
-# expect_stderr_contains "remote"
+expect_stderr_contains "remote"
 refused 3 mlake pull nosuch data
 refused 3 mlake remote remove nosuch
 
