@@ -455,7 +455,8 @@ column_list(const std::vector<Column>& columns)
 json
 metafeatures(const fs::path& path, const MetafeatureOptions& options)
 {
-  CsvReader reader(path);
+  const std::string name = options.name.empty() ? path.string() : options.name;
+  CsvReader reader(path, 0, name);
   const char delimiter = reader.delimiter();
   json out = {{"format", delimiter == '\t' ? "tsv" : "csv"},
               {"delimiter", std::string(1, delimiter)}};
@@ -477,8 +478,7 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
     }
     if (!target) {
       throw Error(Exit::usage,
-                  "no column " + quote(*options.target) + " in " +
-                      quote(path.string()),
+                  "no column " + quote(*options.target) + " in " + quote(name),
                   columns.empty() ? "the file is empty"
                                   : "its columns are " + column_list(columns));
     }

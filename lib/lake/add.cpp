@@ -143,6 +143,8 @@ describe_tables(Lake& lake,
     Target& t = *tables[i];
     data::MetafeatureOptions mf;
     mf.target = options.target;
+    // The object is read, but errors name the file the user added.
+    mf.name = t.where.rel;
     try {
       t.metafeatures =
           data::metafeatures(lake.objects().path_of(t.result.hash), mf);

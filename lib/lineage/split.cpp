@@ -132,7 +132,7 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
   std::string header;
   std::uint64_t rows = 0;
   {
-    data::CsvReader reader(source);
+    data::CsvReader reader(source, 0, data.path);
     std::vector<std::string> fields;
     if (!reader.next(fields)) {
       throw Error(Exit::usage, quote(options.data) + " is empty");
@@ -203,7 +203,7 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
   SplitResult result;
   result.rows.assign(names.size(), 0);
   {
-    data::CsvReader reader(source);
+    data::CsvReader reader(source, 0, data.path);
     std::vector<std::string> fields;
     reader.next(fields);
     util::ProgressPhase phase(progress, "splitting", rows, 0);

@@ -19,9 +19,13 @@ class CsvReader
 {
 public:
   // `delimiter` 0 guesses from the first line: the most frequent of ',',
-  // '\t', ';' and '|' outside quotes (',' when there is none). Throws
+  // '\t', ';' and '|' outside quotes (',' when there is none). Errors name
+  // the file `name` (default: `path`), so that a file read from the lake's
+  // objects can be named as the user knows it. Throws
   // Error(Exit::not_found) when the file cannot be opened.
-  explicit CsvReader(const fs::path& path, char delimiter = 0);
+  explicit CsvReader(const fs::path& path,
+                     char delimiter = 0,
+                     std::string name = {});
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;

@@ -293,6 +293,24 @@ TEST_CASE("metafeatures names the line of a quote never closed", "[data]")
   CHECK_THAT(error->what(), Catch::Contains("line 3"));
 }
 
+TEST_CASE("metafeatures errors name the file as the options say", "[data]")
+{
+  TempDir dir;
+  write_file(dir / "object", "a,b\n1,2\n3,\"4\n");
+  MetafeatureOptions options;
+  options.name = "data/bad.csv";
+  auto error = error_of([&] { metafeatures(dir / "object", options); });
+  REQUIRE(error);
+  CHECK(std::string(error->what()) ==
+        "cannot read 'data/bad.csv': line 3: quoted field is not closed "
+        "before the end of the file");
+  options.target = "label";
+  write_file(dir / "object", "a,b\n1,2\n");
+  error = error_of([&] { metafeatures(dir / "object", options); });
+  REQUIRE(error);
+  CHECK(std::string(error->what()) == "no column 'label' in 'data/bad.csv'");
+}
+
 TEST_CASE("metafeatures replaces bytes that are not UTF-8", "[data]")
 {
   TempDir dir;

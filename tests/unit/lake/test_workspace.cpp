@@ -243,6 +243,22 @@ TEST_CASE("add with a name, kind, owner and tags", "[lake]")
         "iris-classifier");
 }
 
+TEST_CASE("add records why a CSV has no metafeatures, naming its path",
+          "[lake]")
+{
+  LakeFixture f;
+  write_file(f.root / "data" / "broken.csv", "a,b\n1,\"not closed\n2,3\n");
+  auto result = add(f, {"data/broken.csv"}, "a broken table");
+  REQUIRE(result.node);
+  auto node = f.lake.nodes().read(*result.node);
+  REQUIRE(node);
+  const json& mf = (*node)["outputs"][0]["metafeatures"];
+  REQUIRE(mf.contains("error"));
+  const std::string error = mf["error"];
+  CHECK_THAT(error, Catch::StartsWith("cannot read 'data/broken.csv': line 2"));
+  CHECK_THAT(error, !Catch::Contains(".mlake"));
+}
+
 TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
 {
   LakeFixture f;
