@@ -131,10 +131,10 @@ describe_tables(Lake& lake,
                 std::vector<Target>& targets,
                 const AddOptions& options)
 {
-  const std::uint64_t limit = lake.config().metafeatures_max_bytes;
   std::vector<Target*> tables;
   for (auto& t : targets) {
-    if (!t.is_dir && t.result.changed && t.result.size <= limit &&
+    if (!t.is_dir && t.result.changed &&
+        lake.config().wants_metafeatures(t.result.size) &&
         data::is_tabular(t.where.rel)) {
       tables.push_back(&t);
     }
@@ -251,6 +251,18 @@ stage_add(Lake& lake,
                     quote(b.where.rel) + " is inside " + quote(a.where.rel) +
                         ", which is also being added",
                     "add one or the other");
+      }
+    }
+  }
+
+  // A --target column that a table does not have is refused before
+  // anything is stored, so that the refusal leaves no object behind.
+  if (options.target) {
+    for (const auto& t : d.targets) {
+      auto st = util::stat_path(t.where.abs);
+      if (!t.is_dir && st && data::is_tabular(t.where.rel) &&
+          lake.config().wants_metafeatures(st->size)) {
+        data::check_column(t.where.abs, *options.target, t.where.rel);
       }
     }
   }

@@ -248,6 +248,15 @@ expect_failure 12 mlake ingest "http://bob:pw-4242xyz@127.0.0.1:1/x" -m "with a 
 expect_stderr_not_contains "pw-4242xyz"
 expect_lake_unchanged "$TEST_ROOT/snap"
 
+check "a --target column a download does not have exits 2, before anything is written"
+expect_failure 2 mlake ingest "$base/iris.csv" --as data/colour.csv --target colour -m "x"
+expect_one_error_line
+expect_stderr_contains "no column 'colour' in '$base/iris.csv'"
+expect_stderr_contains "'species'"
+expect_no_file data/colour.csv
+expect_lake_unchanged "$TEST_ROOT/snap"
+expect_workspace_unchanged "$TEST_ROOT/ws"
+
 # --- bad input ---------------------------------------------------------------------------------
 # refused CODE CMD...: exits with CODE, one error line, nothing changed.
 refused() {
@@ -284,15 +293,13 @@ printf 'size,weight\n1,2\n' >"$TEST_ROOT/two-columns.csv"
 expect_failure 2 mlake ingest "$TEST_ROOT/two-columns.csv" --as data/x.csv --target colour -m "x"
 expect_one_error_line
 expect_stderr_contains "'colour'"
-# Reported: the message names the object inside .mlake instead of the file,
-# the copy stays in the workspace, and its object stays in the lake.
-target_names_the_file() { expect_stderr_not_contains ".mlake/objects"; }
-target_leaves_the_lake() { expect_lake_unchanged "$TEST_ROOT/snap"; }
-target_leaves_the_workspace() { expect_workspace_unchanged "$TEST_ROOT/ws"; }
-known_bug "ingest --target with a missing column names the object, not the file" target_names_the_file
-known_bug "ingest --target with a missing column leaves an unreferenced object" target_leaves_the_lake
-known_bug "ingest --target with a missing column leaves the copy in the workspace" target_leaves_the_workspace
-rm -f data/x.csv
+# The message names the source, and the column is checked before the copy:
+# nothing is left in the workspace or the lake.
+expect_stderr_contains "no column 'colour' in '$TEST_ROOT/two-columns.csv'"
+expect_stderr_contains "its columns are 'size', 'weight'"
+expect_stderr_not_contains ".mlake/objects"
+expect_lake_unchanged "$TEST_ROOT/snap"
+expect_workspace_unchanged "$TEST_ROOT/ws"
 
 check "the lake is sound"
 expect_success mlake fsck

@@ -219,12 +219,14 @@ expect_json '"line 2" in d["what"]["metafeatures"]["error"]' true
 expect_json '".mlake/objects" in d["what"]["metafeatures"]["error"]' false
 expect_json 'd["what"]["metafeatures"]["error"].startswith("cannot read \x27broken.csv\x27: line 2")' true
 
-check "--target naming no column exits 2"
+check "--target naming no column exits 2, naming the file, and stores nothing"
 printf 'p,q\n1,2\n' >pq.csv
+snapshot_lake "$TEST_ROOT/snap"
 expect_failure 2 mlake add -m "pq" --target label pq.csv
 expect_one_error_line
-expect_stderr_contains "'label'"
+expect_stderr_contains "no column 'label' in 'pq.csv'"
 expect_stderr_contains "'p', 'q'"
+expect_lake_unchanged "$TEST_ROOT/snap"
 
 check "the lake is sound"
 expect_success mlake fsck

@@ -35,4 +35,14 @@ struct MetafeatureOptions
 // delimited text, and Error(Exit::usage) when `target` names no column.
 json metafeatures(const fs::path& path, const MetafeatureOptions& options = {});
 
+// Check, from its header alone, that the CSV/TSV file at `path` has the
+// column `column`, as metafeatures() with a target would, so that a
+// command can refuse a wrong --target before it writes anything. Throws
+// Error(Exit::usage) naming the file as `name` (with the columns it has in
+// the hint) when it has no such column or its header does not parse, and
+// Error(Exit::not_found) when it cannot be opened.
+void check_column(const fs::path& path,
+                  const std::string& column,
+                  const std::string& name);
+
 } // namespace mlake::data

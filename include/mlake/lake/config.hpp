@@ -27,6 +27,9 @@ struct Config
   // CSV/TSV files up to this size get metafeatures when added (0: none).
   std::uint64_t metafeatures_max_bytes = 256ull << 20;
 
+  // Whether a CSV/TSV file of `size` bytes gets metafeatures.
+  bool wants_metafeatures(std::uint64_t size) const;
+
   // Read and validate the file; throws Error(Exit::usage) naming the file,
   // the line and the problem when it is malformed or names an unknown key.
   static Config load(const fs::path& path);

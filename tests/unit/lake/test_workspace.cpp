@@ -268,6 +268,7 @@ TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
   options.cwd = f.root;
   options.message = "a message";
   Exit expected = Exit::usage;
+  std::string expected_what;
 
   SECTION("no message")
   {
@@ -314,9 +315,18 @@ TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
   {
     options.paths = {"data", "data/iris.csv"};
   }
+  SECTION("a --target column the table does not have")
+  {
+    options.paths = {"data/iris.csv"};
+    options.target = "colour";
+    expected_what = "no column 'colour' in 'data/iris.csv'";
+  }
   auto error = error_of([&] { lake::add(f.lake, options); });
   REQUIRE(error);
   CHECK(error->code() == expected);
+  if (!expected_what.empty()) {
+    CHECK(error->what() == expected_what);
+  }
   CHECK(f.lake.nodes().list().empty());
   CHECK_FALSE(fs::exists(f.root / "mlake.lock"));
   CHECK(f.lake.index().node_count() == 0);
