@@ -135,7 +135,7 @@ Config::load(const fs::path& path)
 bool
 Config::wants_metafeatures(std::uint64_t size) const
 {
-  return size <= metafeatures_max_bytes;
+  return metafeatures_max_bytes != 0 && size <= metafeatures_max_bytes;
 }
 
 void
@@ -151,6 +151,10 @@ Config::save(const fs::path& path) const
   out << YAML::Key << "link" << YAML::Value << store::to_string(link);
   if (!env.empty()) {
     out << YAML::Key << "env" << YAML::Value << env;
+  }
+  if (metafeatures_max_bytes != Config{}.metafeatures_max_bytes) {
+    out << YAML::Key << "metafeatures_max_bytes" << YAML::Value
+        << metafeatures_max_bytes;
   }
   out << YAML::EndMap;
   std::string text = "# mlake lake configuration; see mlake(1)\n";

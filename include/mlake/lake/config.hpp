@@ -27,7 +27,8 @@ struct Config
   // CSV/TSV files up to this size get metafeatures when added (0: none).
   std::uint64_t metafeatures_max_bytes = 256ull << 20;
 
-  // Whether a CSV/TSV file of `size` bytes gets metafeatures.
+  // Whether a CSV/TSV file of `size` bytes gets metafeatures: none at all
+  // when the limit is 0.
   bool wants_metafeatures(std::uint64_t size) const;
 
   // Read and validate the file; throws Error(Exit::usage) naming the file,

@@ -259,6 +259,43 @@ TEST_CASE("add records why a CSV has no metafeatures, naming its path",
   CHECK_THAT(error, !Catch::Contains(".mlake"));
 }
 
+TEST_CASE("add describes tables up to metafeatures_max_bytes, none at 0",
+          "[lake]")
+{
+  LakeFixture f;
+  // 8 and 12 bytes, each 4 more after every add.
+  write_file(f.root / "small.csv", "a,b\n1,2\n");
+  write_file(f.root / "large.csv", "a,b\n1,2\n3,4\n");
+  write_file(f.root / "empty.csv", "");
+  auto described = [&](std::uint64_t limit) {
+    lake::Config config = f.lake.config();
+    config.metafeatures_max_bytes = limit;
+    config.save(f.lake.dir() / "config.yaml");
+    lake::Lake lake = lake::Lake::open(f.root);
+    AddOptions options;
+    options.paths = {"small.csv", "large.csv", "empty.csv"};
+    options.cwd = f.root;
+    options.message = "limit " + std::to_string(limit);
+    auto result = lake::add(lake, options);
+    std::vector<std::string> out;
+    const json node = lake.nodes().read(*result.node).value();
+    for (const json& o : node.at("outputs")) {
+      if (o.contains("metafeatures")) {
+        out.push_back(o["path"]);
+      }
+    }
+    // Change both files so that the next add records them again.
+    write_file(f.root / "small.csv", slurp(f.root / "small.csv") + "5,6\n");
+    write_file(f.root / "large.csv", slurp(f.root / "large.csv") + "5,6\n");
+    return out;
+  };
+  // 0 means none, not even for an empty file (recorded once, here).
+  CHECK(described(0).empty());
+  CHECK(described(13) == std::vector<std::string>{"small.csv"});
+  CHECK(described(1 << 20) ==
+        std::vector<std::string>{"small.csv", "large.csv"});
+}
+
 TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
 {
   LakeFixture f;
