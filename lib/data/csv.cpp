@@ -337,6 +337,13 @@ CsvReader::raw() const
   return {s.buffer.get() + s.record, s.record_size};
 }
 
+bool
+CsvReader::blank() const
+{
+  std::string_view r = raw();
+  return r == "\n" || r == "\r\n";
+}
+
 std::uint64_t
 CsvReader::line() const
 {

@@ -493,15 +493,9 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
   std::uint64_t blank = 0;
   const std::size_t width = columns.size();
   while (reader.next(fields)) {
-    // An empty line is not a row (as pandas reads it), even in a file of
-    // one column where it could stand for a missing value; a line holding
-    // "" is a row.
-    if (fields.size() == 1 && fields[0].empty()) {
-      std::string_view raw = reader.raw();
-      if (raw == "\n" || raw == "\r\n") {
-        ++blank;
-        continue;
-      }
+    if (reader.blank()) {
+      ++blank;
+      continue;
     }
     if (++rows % interrupt_interval == 0) {
       util::throw_if_interrupted();

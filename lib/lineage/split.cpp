@@ -152,6 +152,11 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
     }
     while (reader.next(fields)) {
       util::throw_if_interrupted();
+      // An empty line is not a row, as for the metafeatures: it is neither
+      // counted nor copied.
+      if (reader.blank()) {
+        continue;
+      }
       ++rows;
       if (column) {
         ++per_class[*column < fields.size() ? fields[*column] : ""];
@@ -209,6 +214,9 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
     util::ProgressPhase phase(progress, "splitting", rows, 0);
     while (reader.next(fields)) {
       util::throw_if_interrupted();
+      if (reader.blank()) {
+        continue;
+      }
       Quota& q = column
                      ? by_class[*column < fields.size() ? fields[*column] : ""]
                      : overall;

@@ -134,6 +134,17 @@ assert len(train) == 3 and len(test) == 3
 assert sorted(train[1:] + test[1:]) == sorted(whole[1:])
 EOF
 
+check "an empty line is not a row: it is neither dealt nor copied, as for the metafeatures"
+printf 'id,text\n1,a\n2,"multi\nline"\n\n3,c\n4,d\n' >blank.csv
+expect_success mlake add -m "with an empty line" blank.csv
+expect_success mlake --json show blank.csv@1
+expect_json 'd["what"]["metafeatures"]["rows"]' 4
+expect_success mlake --json split blank.csv --train 0.5 --test 0.5 -m "blank"
+expect_json '[o["rows"] for o in d["outputs"]]' '[2,2]'
+grep -qx '' blank.train.csv blank.test.csv && fail "an empty line was copied into a part"
+expect_success mlake --json show blank.test.csv@1
+expect_json '[d["what"]["metafeatures"][k] for k in ("rows", "blank_lines")]' '[2,0]'
+
 # --- bad input ------------------------------------------------------------------------------
 snapshot_lake "$TEST_ROOT/snap"
 snapshot_workspace "$TEST_ROOT/ws"

@@ -40,6 +40,10 @@ public:
   // included (so that a split copies rows exactly).
   std::string_view raw() const;
 
+  // Whether the last record was an empty line: no row (as pandas reads
+  // it), even in a file of one column. A line holding "" is a row.
+  bool blank() const;
+
   // The line (from 1) where the last record started.
   std::uint64_t line() const;
   char delimiter() const;
