@@ -148,13 +148,18 @@ grep -qE '^ +id +integer +missing 0, distinct 5, 1\.\.5 mean 3 std 1\.58114$' "$
 grep -qE '^ +score +number +missing 1, distinct 4, -1\.5\.\.10 mean 3\.5 std 4\.81318$' "$OUT" || fail "no line for score"
 grep -qE '^ +note +empty +missing 5, distinct 0$' "$OUT" || fail "no line for note"
 expect_stdout_contains "classes of label: yes 75% no 25%"
-# Reported: a value with a newline in it is printed as it is, which breaks
-# the line-per-column layout of show (and prints a carriage return).
-one_line_per_column() {
-  ! grep -q $'\r' "$OUT" || fail "a carriage return in show's output"
-  grep -qE '^ +name +text +missing 1, distinct 4, top .*plain \(1\)' "$OUT" || fail "the line of name is broken"
-}
-known_bug "show prints an embedded newline of a CSV value raw, breaking the column line" one_line_per_column
+# A value with a line end in it is shown escaped, on the line of its column.
+! grep -q $'\r' "$OUT" || fail "a carriage return in show's output"
+grep -qE '^ +name +text +missing 1, distinct 4, top .*plain \(1\)' "$OUT" || fail "the line of name is broken"
+grep -qF 'multi\r\nline (1)' "$OUT" || fail "the value with a CRLF is not shown escaped"
+
+check "show escapes the control characters of params, and indents a message's next lines"
+expect_success mlake run -m $'first line\nsecond\tline' -p $'note=a\tb\x1bc' -o echoed.txt -- sh -c 'echo x >echoed.txt'
+expect_success mlake show echoed.txt@1
+expect_stdout_contains 'params note=a\tb\x1bc'
+grep -qx 'Why    first line' "$OUT" || fail "no first line of the message"
+grep -qxF '       second\tline' "$OUT" || fail "the second line of the message is not indented and escaped"
+! grep -q $'[\t\x1b]' "$OUT" || fail "a tab or an escape in show's output"
 
 check "iris: every statistic agrees with Python's csv and statistics modules"
 cp "$TESTDATA/iris.csv" iris.csv
