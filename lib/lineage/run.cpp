@@ -26,6 +26,7 @@ struct Code
 {
   std::string path; // project-relative
   std::string bytes;
+  bool exec = false; // reproduce gives the file back its executable bit
 };
 
 std::string
@@ -189,6 +190,9 @@ input_entries(const Lake& lake, const std::vector<std::string>& roots)
                  {"role", "input"},
                  {"size", e.size},
                  {"type", e.type}};
+    if (e.exec) {
+      item["exec"] = true; // as outputs record it (a folder's tree has its)
+    }
     if (!e.node.empty()) {
       item["node"] = e.node; // the node that recorded this version
     }
@@ -216,7 +220,9 @@ read_code(const Lake& lake, const RunOptions& options)
   std::set<std::string> seen;
   for (const auto& rel : paths) {
     if (seen.insert(rel).second) {
-      code.push_back({rel, util::read_file(lake.root() / rel)});
+      auto st = util::stat_path(lake.root() / rel);
+      code.push_back(
+          {rel, util::read_file(lake.root() / rel), st && st->is_exec()});
     }
   }
   return code;
@@ -285,7 +291,10 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
   json files = json::array();
   for (const auto& c : code) {
     std::string hash = lake.objects().put_bytes(c.bytes);
+    // "exec" is always there, so that reproduce can tell a file recorded
+    // without its executable bit from a node recorded before it was kept.
     files.push_back({{"artifact", c.path},
+                     {"exec", c.exec},
                      {"hash", hash},
                      {"path", c.path},
                      {"role", "code"},

@@ -152,10 +152,10 @@ check "a run of an executable named with --code"
 printf '#!/bin/sh\necho made >made.txt\n' >make.sh
 chmod +x make.sh
 expect_success mlake run -m "an executable" --code make.sh -o made.txt -- ./make.sh
-# Reported: the code file is put into the scratch folder without its
-# executable bit, so the command cannot be run again (exit 2).
-exec_code_reproduces() { expect_success mlake reproduce made.txt --check; }
-known_bug "reproduce loses the executable bit of a --code file: cannot run './make.sh'" exec_code_reproduces
+# The code file is put into the scratch folder with its executable bit.
+expect_success mlake reproduce made.txt --check
+expect_success mlake --json show made.txt@1
+expect_json '[(c["path"], c["exec"]) for c in d["how"]["code"]["files"]]' '[["make.sh",true]]'
 
 check "the lake is unchanged by the reproductions, and no scratch folder is left"
 snapshot_lake "$TEST_ROOT/snap"
