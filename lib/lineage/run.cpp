@@ -25,6 +25,7 @@ namespace {
 struct Code
 {
   std::string path; // project-relative
+  std::string role; // "code", or "params" for the --params file
   std::string bytes;
   bool exec = false; // reproduce gives the file back its executable bit
 };
@@ -204,25 +205,35 @@ input_entries(const Lake& lake, const std::vector<std::string>& roots)
 std::vector<Code>
 read_code(const Lake& lake, const RunOptions& options)
 {
-  std::vector<std::string> paths;
+  std::vector<std::pair<std::string, std::string>> paths; // path, role
   for (const auto& p : options.code) {
-    paths.push_back(project_relative(lake, options.cwd, p, "code file"));
+    paths.emplace_back(project_relative(lake, options.cwd, p, "code file"),
+                       "code");
   }
-  std::string script = script_of(options.command, options.cwd);
-  if (!script.empty()) {
-    fs::path abs = util::absolute_normal(options.cwd / script);
+  // The script an interpreter runs, and the --params file, which the
+  // command reads too (so reproduce must put it back), when they lie in
+  // the project: a code entry's path is project-relative.
+  auto add_inside = [&](const std::string& text, const char* role) {
+    fs::path abs = util::absolute_normal(options.cwd / text);
     if (util::is_within(abs, lake.root()) &&
         !util::is_within(abs, lake.dir())) {
-      paths.push_back(util::relative_to(abs, lake.root()));
+      paths.emplace_back(util::relative_to(abs, lake.root()), role);
     }
+  };
+  if (std::string script = script_of(options.command, options.cwd);
+      !script.empty()) {
+    add_inside(script, "code");
+  }
+  if (options.params_file) {
+    add_inside(*options.params_file, "params");
   }
   std::vector<Code> code;
   std::set<std::string> seen;
-  for (const auto& rel : paths) {
+  for (const auto& [rel, role] : paths) {
     if (seen.insert(rel).second) {
       auto st = util::stat_path(lake.root() / rel);
       code.push_back(
-          {rel, util::read_file(lake.root() / rel), st && st->is_exec()});
+          {rel, role, util::read_file(lake.root() / rel), st && st->is_exec()});
     }
   }
   return code;
@@ -297,7 +308,7 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
                      {"exec", c.exec},
                      {"hash", hash},
                      {"path", c.path},
-                     {"role", "code"},
+                     {"role", c.role},
                      {"size", c.bytes.size()},
                      {"type", "file"}});
   }

@@ -76,10 +76,11 @@ expect_success mlake --json show iris.csv@1
 expect_json 'd["node"]' "$iris_node"
 expect_json 'd["hash"]' "$iris_hash"
 
-check "the script is snapshotted as code, and the machine is recorded"
+check "the script and the params file are snapshotted as code, and the machine is recorded"
 expect_success mlake --json show "$run1"
-expect_json '[(c["path"], c["hash"], c["size"]) for c in d["record"]["code"]["files"]]' \
-  "[[\"upper.py\",\"$(sha256_of upper.py)\",$(stat -c %s upper.py)]]"
+expect_json '[(c["path"], c["role"], c["hash"], c["size"]) for c in d["record"]["code"]["files"]]' \
+  "[[\"upper.py\",\"code\",\"$(sha256_of upper.py)\",$(stat -c %s upper.py)],[\"params.yaml\",\"params\",\"$(sha256_of params.yaml)\",$(stat -c %s params.yaml)]]"
+expect_same_file params.yaml "$(object_path "$(sha256_of params.yaml)")"
 expect_json '"git" in d["record"]["code"]' false
 expect_json 'd["record"]["env"]["interpreter"]["name"]' "$py"
 expect_json 'd["record"]["env"]["interpreter"]["version"]' "$("$PYTHON" --version 2>&1 | head -1)"

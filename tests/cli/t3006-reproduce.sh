@@ -157,6 +157,13 @@ expect_success mlake reproduce made.txt --check
 expect_success mlake --json show made.txt@1
 expect_json '[(c["path"], c["exec"]) for c in d["how"]["code"]["files"]]' '[["make.sh",true]]'
 
+check "the --params file is put back: a command that reads it reproduces"
+printf 'greeting: hello\n' >params.yaml
+expect_success mlake run -m "reads its params" --params params.yaml -o greeting.txt -- sh -c 'cat params.yaml >greeting.txt'
+mv params.yaml "$TEST_ROOT/params-away.yaml"
+expect_success mlake reproduce greeting.txt --check
+mv "$TEST_ROOT/params-away.yaml" params.yaml
+
 check "the lake is unchanged by the reproductions, and no scratch folder is left"
 snapshot_lake "$TEST_ROOT/snap"
 expect_success mlake reproduce out/noise.txt

@@ -215,6 +215,22 @@ TEST_CASE("reproduce gives code files and inputs their executable bits",
   CHECK(from_old.reproduced);
 }
 
+TEST_CASE("reproduce puts back the --params file the command reads",
+          "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.root / "conf" / "params.yaml", "lr: 0.5\n");
+  auto options =
+      sh_run(f, "cat conf/params.yaml > used.txt", {}, {"used.txt"}, "params");
+  options.params_file = "conf/params.yaml";
+  auto run = lineage::run(f.lake, options);
+  REQUIRE(run.exit_code == 0);
+  fs::remove_all(f.root / "conf");
+  auto result = lineage::reproduce(f.lake, reproduce_options(f, "used.txt"));
+  CHECK(result.exit_code == 0);
+  CHECK(result.reproduced);
+}
+
 TEST_CASE("reproduce of a version no command made is a usage error",
           "[lineage]")
 {

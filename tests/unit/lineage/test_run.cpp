@@ -296,6 +296,27 @@ TEST_CASE("run records metrics and params files, flattened", "[lineage]")
   CHECK((*node)["metrics"] == metrics);
   json params = {{"model.lr", 0.1}, {"model.depth", 4}, {"seed", 7}};
   CHECK((*node)["params"] == params);
+  // The params file itself is kept as a code file of the run, so that
+  // reproduce can put it back.
+  const json& files = (*node)["code"]["files"];
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["path"] == "params.yaml");
+  CHECK(files[0]["role"] == "params");
+  CHECK(files[0]["hash"] == sha256_hex(slurp(f.root / "params.yaml")));
+  CHECK(f.lake.objects().contains(files[0]["hash"].get<std::string>()));
+}
+
+TEST_CASE("a params file outside the project is not kept as code", "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.dir / "params.yaml", "seed: 3\n");
+  auto options = sh_run(f, "true", {}, {}, "outside");
+  options.params_file = "../params.yaml";
+  auto result = lineage::run(f.lake, options);
+  auto node = f.lake.nodes().read(*result.node);
+  REQUIRE(node);
+  CHECK((*node)["params"] == json({{"seed", 3}}));
+  CHECK((*node)["code"]["files"] == json::array());
 }
 
 TEST_CASE("run snapshots the script it runs and the code files named",
