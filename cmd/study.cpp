@@ -78,6 +78,11 @@ setup_study(CLI::App& app)
       ->check(CLI::IsMember({"list", "show"}));
   app.add_option("NAME", *name, "The study, for show");
   return [action, name](Context& ctx) {
+    if (*action == "list" && !name->empty()) {
+      throw Error(Exit::usage,
+                  "'study list' takes no study name, but got " + quote(*name),
+                  "run 'mlake study show " + *name + "' to show that study");
+    }
     if (*action == "show") {
       if (name->empty()) {
         throw Error(Exit::usage,

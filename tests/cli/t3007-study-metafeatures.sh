@@ -106,6 +106,12 @@ expect_failure 2 mlake study show
 expect_one_error_line
 expect_failure 2 mlake study frobnicate
 expect_one_error_line
+check "study list with a name exits 2, and hints at study show"
+expect_failure 2 mlake study list iris
+expect_one_error_line
+expect_stderr_contains "'iris'"
+expect_stderr_contains "hint: run 'mlake study show iris'"
+expect_stdout ""
 
 # --- metafeatures --------------------------------------------------------------------------------------
 # A small CSV with a BOM, CRLF line ends, a quoted comma, an embedded
