@@ -216,6 +216,11 @@ expect_failure 2 mlake lineage models/model.json --format png
 expect_one_error_line
 expect_failure 2 mlake lineage models/model.json --depth -1
 expect_one_error_line
+expect_stderr_contains "mlake: error: --depth must be 0 or more, not '-1'"
+expect_stderr_not_contains "range"
+expect_failure 2 mlake lineage models/model.json --depth two
+expect_one_error_line
+expect_stderr_contains "--depth must be 0 or more, not 'two'"
 expect_failure 2 mlake lineage
 expect_one_error_line
 expect_lake_unchanged "$TEST_ROOT/snap"
