@@ -56,6 +56,25 @@ check_options(const AddOptions& options)
   }
 }
 
+// A tracked path is never inside another one.
+void
+check_no_overlap(const LockFile& lock, const std::string& rel)
+{
+  if (auto covering = lock.covering(rel); covering && covering->first != rel) {
+    throw Error(
+        Exit::usage,
+        quote(rel) + " is inside the tracked folder " + quote(covering->first),
+        "add " + quote(covering->first) + " again to record a change in it");
+  }
+  auto inside = lock.entries.lower_bound(rel + "/");
+  if (inside != lock.entries.end() && inside->first.starts_with(rel + "/")) {
+    throw Error(Exit::usage,
+                quote(rel) + " contains the tracked path " +
+                    quote(inside->first),
+                "add the paths inside it one by one instead");
+  }
+}
+
 // Check one path the user named and decide which artifact it belongs to.
 Target
 make_target(Lake& lake,
@@ -92,19 +111,7 @@ make_target(Lake& lake,
   t.is_dir = st->is_dir();
   const std::string& rel = t.where.rel;
 
-  if (auto covering = lock.covering(rel); covering && covering->first != rel) {
-    throw Error(
-        Exit::usage,
-        quote(rel) + " is inside the tracked folder " + quote(covering->first),
-        "add " + quote(covering->first) + " again to record a change in it");
-  }
-  auto inside = lock.entries.lower_bound(rel + "/");
-  if (inside != lock.entries.end() && inside->first.starts_with(rel + "/")) {
-    throw Error(Exit::usage,
-                quote(rel) + " contains the tracked path " +
-                    quote(inside->first),
-                "add the paths inside it one by one instead");
-  }
+  check_no_overlap(lock, rel);
 
   auto& idx = lake.index();
   std::optional<std::string> tracked_as;
@@ -332,6 +339,15 @@ stage_add(Lake& lake,
   describe_tables(lake, d.targets, options);
   util::throw_if_interrupted();
   return staged;
+}
+
+void
+check_addable(const Lake& lake, const std::vector<std::string>& paths)
+{
+  LockFile lock = LockFile::load(lake.root());
+  for (const auto& rel : paths) {
+    check_no_overlap(lock, rel);
+  }
 }
 
 json

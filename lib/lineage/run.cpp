@@ -250,6 +250,13 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
   result.run_id = new_run_id();
 
   lake.lock("mlake run");
+  // An output that add will refuse for where it lies is refused now, not
+  // once a long command has run (and before any input is added).
+  std::vector<std::string> output_paths;
+  for (const auto& p : options.outputs) {
+    output_paths.push_back(project_relative(lake, options.cwd, p, "output"));
+  }
+  lake::check_addable(lake, output_paths);
   std::vector<std::string> input_roots =
       prepare_inputs(lake, options, result, progress);
   json inputs = input_entries(lake, input_roots);

@@ -66,10 +66,10 @@ check "an output that is a FIFO exits 2"
 refused 2 mlake run -m "x" -o pipe -- mkfifo pipe
 rm pipe
 
-check "an output inside a tracked folder exits 2 once the command ran, and is not recorded"
-refused 2 mlake run -m "x" -o tracked/two.txt -- sh -c 'echo 2 >tracked/two.txt'
-expect_stderr_contains "inside the tracked folder 'tracked'"
-rm tracked/two.txt
+check "an output inside a tracked folder exits 2 before the command runs"
+refused 2 mlake run -m "x" -i untracked.csv -o tracked/two.txt -- sh -c 'echo 2 >tracked/two.txt'
+expect_stderr_contains "'tracked/two.txt' is inside the tracked folder 'tracked'"
+expect_no_file tracked/two.txt
 
 check "paths outside the project or inside .mlake exit 2"
 refused 2 mlake run -m "x" -o ../outside.txt -- true

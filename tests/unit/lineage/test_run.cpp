@@ -246,6 +246,35 @@ TEST_CASE("run checks its options before the command starts", "[lineage]")
   CHECK_FALSE(fs::exists(f.root / "ran.txt"));
 }
 
+TEST_CASE("run refuses an output that overlaps a tracked path before the "
+          "command starts",
+          "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.root / "tracked" / "one.txt", "1\n");
+  write_file(f.root / "models" / "old.pt", "old\n");
+  REQUIRE(add_paths(f, {"tracked", "models/old.pt"}, "setup").node);
+  write_file(f.root / "untracked.txt", "u\n");
+  std::size_t before = node_files(f);
+  for (const char* output : {"tracked/two.txt", "models"}) {
+    INFO(output);
+    // The untracked input would be added first, in a node of its own.
+    auto options = sh_run(
+        f, "touch ran.txt", {"untracked.txt"}, {output}, "overlapping output");
+    auto error = error_of([&] { lineage::run(f.lake, options); });
+    REQUIRE(error);
+    CHECK(error->code() == Exit::usage);
+    CHECK_THAT(error->what(),
+               Catch::Contains(std::string(output) == "models"
+                                   ? "'models' contains the tracked path "
+                                     "'models/old.pt'"
+                                   : "'tracked/two.txt' is inside the "
+                                     "tracked folder 'tracked'"));
+    CHECK_FALSE(fs::exists(f.root / "ran.txt"));
+  }
+  CHECK(node_files(f) == before);
+}
+
 TEST_CASE("a metrics file the command did not write records nothing",
           "[lineage]")
 {
