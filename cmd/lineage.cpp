@@ -1,6 +1,7 @@
 #include <mlake/lineage/graph.hpp>
 #include <mlake/util/error.hpp>
 
+#include <charconv>
 #include <iostream>
 
 #include "cli.hpp"
@@ -14,9 +15,28 @@ struct LineageArgs
 {
   std::string ref;
   bool up = false, down = false, both = false;
-  int depth = -1;
+  int depth = -1; // no limit
   std::string format = "text";
 };
+
+// --depth N, checked while the command line is parsed (before a lake is
+// looked for), with a message of its own: CLI11's for a negative number
+// names the range 0 to 1.8e308.
+int
+parse_depth(const std::string& text)
+{
+  int depth = -1;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), depth);
+  if (ec == std::errc::result_out_of_range && !text.starts_with("-")) {
+    throw CLI::ValidationError("--depth " + text +
+                               " is too large; leave it out for no limit");
+  }
+  if (ec != std::errc() || end != text.data() + text.size() || depth < 0) {
+    throw CLI::ValidationError("--depth must be 0 or more, not " + quote(text));
+  }
+  return depth;
+}
 
 } // namespace
 
@@ -31,8 +51,11 @@ setup_lineage(CLI::App& app)
   auto* both = app.add_flag("--both", a->both, "Both directions");
   up->excludes(down)->excludes(both);
   down->excludes(both);
-  app.add_option("--depth", a->depth, "At most N steps away")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option_function<std::string>(
+         "--depth",
+         [a](const std::string& text) { a->depth = parse_depth(text); },
+         "At most N steps away (0 or more)")
+      ->type_name("N");
   app.add_option("--format", a->format, "text, dot, mermaid or json")
       ->check(CLI::IsMember({"text", "dot", "mermaid", "json"}));
   return [a](Context& ctx) {

@@ -57,6 +57,30 @@ or_dash(const std::string& text)
   return text.empty() ? "-" : text;
 }
 
+std::string
+printable(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7F) {
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      char buffer[8];
+      std::snprintf(buffer, sizeof(buffer), "\\x%02x", byte);
+      out += buffer;
+    }
+  }
+  return out;
+}
+
 std::size_t
 display_width(const std::string& text)
 {
@@ -250,7 +274,7 @@ print_node_text(const json& node)
             << "  on " << node["host"].get<std::string>() << "\n\n";
   std::istringstream message(node["message"].get<std::string>());
   for (std::string line; std::getline(message, line);) {
-    std::cout << "    " << line << "\n";
+    std::cout << "    " << printable(line) << "\n";
   }
   if (!node["inputs"].empty() || !node["outputs"].empty()) {
     std::cout << "\n";

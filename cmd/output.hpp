@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace mlake::cli {
 
@@ -19,6 +20,10 @@ std::string short_id(const std::string& id);
 std::string human_time(const std::string& rfc3339);
 // "-" for an empty string.
 std::string or_dash(const std::string& text);
+// `text` with its control characters escaped as \n, \r, \t, or \xNN for
+// the others, so that a value from a file or a message cannot break the
+// lines of the output (or move the terminal's cursor).
+std::string printable(std::string_view text);
 // Pad `text` with spaces to `width` display columns (UTF-8 aware).
 std::string pad(const std::string& text, std::size_t width);
 std::size_t display_width(const std::string& text);

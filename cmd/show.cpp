@@ -1,6 +1,7 @@
 #include <mlake/lake/query.hpp>
 
 #include <iostream>
+#include <sstream>
 
 #include "cli.hpp"
 #include "output.hpp"
@@ -14,7 +15,7 @@ join(const json& list)
 {
   std::string out;
   for (const auto& item : list) {
-    out += (out.empty() ? "" : ", ") + item.get<std::string>();
+    out += (out.empty() ? "" : ", ") + printable(item.get<std::string>());
   }
   return out;
 }
@@ -23,7 +24,7 @@ void
 print_artifact(const json& a)
 {
   auto field = [&](const char* label, const std::string& value) {
-    std::cout << pad(label, 13) << or_dash(value) << "\n";
+    std::cout << pad(label, 13) << or_dash(printable(value)) << "\n";
   };
   field("artifact", a["name"]);
   field("kind", a["kind"]);
@@ -40,17 +41,17 @@ print_artifact(const json& a)
     std::cout << "  @" << pad(std::to_string(v["version"].get<int>()), 4)
               << short_id(v["hash"]) << "  " << pad(human_size(v["size"]), 10)
               << human_time(v["time"]) << "  "
-              << v["user"]["name"].get<std::string>() << ": "
-              << v["message"].get<std::string>() << "\n";
+              << printable(v["user"]["name"].get<std::string>()) << ": "
+              << printable(v["message"].get<std::string>()) << "\n";
   }
   if (!a["metadata_history"].empty()) {
     std::cout << "\nmetadata changes\n";
     for (const auto& c : a["metadata_history"]) {
       std::cout << "  " << human_time(c["time"]) << "  "
-                << c["field"].get<std::string>() << " = "
-                << c["value"].get<std::string>() << "  ("
-                << c["user"].get<std::string>() << ": "
-                << c["message"].get<std::string>() << ")\n";
+                << printable(c["field"].get<std::string>()) << " = "
+                << printable(c["value"].get<std::string>()) << "  ("
+                << printable(c["user"].get<std::string>()) << ": "
+                << printable(c["message"].get<std::string>()) << ")\n";
     }
   }
 }
@@ -70,15 +71,16 @@ void
 print_metafeatures(const json& mf)
 {
   if (mf.contains("error")) {
-    std::cout << "Data   no metafeatures: " << mf["error"].get<std::string>()
-              << "\n";
+    std::cout << "Data   no metafeatures: "
+              << printable(mf["error"].get<std::string>()) << "\n";
     return;
   }
   std::cout << "Data   " << mf.value("rows", 0) << " rows, "
             << mf.value("columns", 0) << " columns ("
             << mf.value("format", std::string("csv")) << ")\n";
   for (const auto& c : mf.value("columns_info", json::array())) {
-    std::string line = "       " + pad(c.value("name", std::string("?")), 18) +
+    std::string line = "       " +
+                       pad(printable(c.value("name", std::string("?"))), 18) +
                        pad(c.value("type", std::string("?")), 9) + "missing " +
                        std::to_string(c.value("missing", 0)) + ", distinct " +
                        (c.value("distinct_estimated", false) ? "~" : "") +
@@ -93,20 +95,22 @@ print_metafeatures(const json& mf)
         if (shown++ == 3) {
           break;
         }
-        line += (shown > 1 ? ", " : "") + t["value"].get<std::string>() + " (" +
+        line += (shown > 1 ? ", " : "") +
+                printable(t["value"].get<std::string>()) + " (" +
                 std::to_string(t["count"].get<long long>()) + ")";
       }
     }
     std::cout << line << "\n";
   }
   if (mf.contains("target") && mf["target"].is_object()) {
-    std::cout << "       classes of " << mf["target"].value("column", "?")
-              << ":";
+    std::cout << "       classes of "
+              << printable(mf["target"].value("column", "?")) << ":";
     for (const auto& k : mf["target"].value("classes", json::array())) {
       char share[16];
       std::snprintf(
           share, sizeof(share), "%.0f%%", 100 * k.value("share", 0.0));
-      std::cout << " " << k["value"].get<std::string>() << " " << share;
+      std::cout << " " << printable(k["value"].get<std::string>()) << " "
+                << share;
     }
     std::cout << "\n";
   }
@@ -116,7 +120,7 @@ void
 print_version(const json& v)
 {
   const json& what = v["what"];
-  std::cout << v["artifact"].get<std::string>() << "@"
+  std::cout << printable(v["artifact"].get<std::string>()) << "@"
             << v["version"].get<int>() << "  (version "
             << v["version"].get<int>() << " of " << v["versions"].get<int>()
             << ")\n\n";
@@ -133,7 +137,8 @@ print_version(const json& v)
             << (what["stored"].get<bool>() ? ""
                                            : "  (content not in this lake)")
             << "\n       security " << what["security"].get<std::string>()
-            << ", owner " << or_dash(what["owner"]) << ", tags "
+            << ", owner "
+            << or_dash(printable(what["owner"].get<std::string>())) << ", tags "
             << or_dash(join(what["tags"])) << "\n";
   if (v.contains("current")) {
     const json& now = v["current"];
@@ -142,26 +147,36 @@ print_version(const json& v)
         now["description"] != what["description"]) {
       std::cout << "       (now: " << now["kind"].get<std::string>()
                 << ", security " << now["security"].get<std::string>()
-                << ", owner " << or_dash(now["owner"]) << ", tags "
-                << or_dash(join(now["tags"])) << ")\n";
+                << ", owner "
+                << or_dash(printable(now["owner"].get<std::string>()))
+                << ", tags " << or_dash(join(now["tags"])) << ")\n";
       if (now["description"] != what["description"]) {
-        std::cout << "       (now described as: " << or_dash(now["description"])
+        std::cout << "       (now described as: "
+                  << or_dash(printable(now["description"].get<std::string>()))
                   << ")\n";
       }
     }
   }
   if (!what["description"].get<std::string>().empty()) {
-    std::cout << "       " << what["description"].get<std::string>() << "\n";
+    std::cout << "       " << printable(what["description"].get<std::string>())
+              << "\n";
   }
   if (what.contains("metafeatures")) {
     print_metafeatures(what["metafeatures"]);
   }
-  std::cout << "Who    " << v["who"]["name"].get<std::string>() << " <"
-            << v["who"]["email"].get<std::string>() << ">\n";
-  std::cout << "Where  " << v["where"]["path"].get<std::string>()
-            << "  on host " << or_dash(v["where"]["host"]) << "\n";
+  std::cout << "Who    " << printable(v["who"]["name"].get<std::string>())
+            << " <" << printable(v["who"]["email"].get<std::string>()) << ">\n";
+  std::cout << "Where  " << printable(v["where"]["path"].get<std::string>())
+            << "  on host "
+            << or_dash(printable(v["where"]["host"].get<std::string>()))
+            << "\n";
   std::cout << "When   " << human_time(v["when"]) << "\n";
-  std::cout << "Why    " << v["why"].get<std::string>() << "\n";
+  // A message of several lines goes on, indented, on the lines below.
+  std::istringstream why(v["why"].get<std::string>());
+  std::string prefix = "Why    ";
+  for (std::string line; std::getline(why, line); prefix = "       ") {
+    std::cout << prefix << printable(line) << "\n";
+  }
   const json& how = v["how"];
   std::cout << "How    " << how["kind"].get<std::string>() << ", node "
             << short_id(how["node"]) << "\n";
@@ -176,16 +191,17 @@ print_version(const json& v)
     if (how.contains(key) && !how[key].empty()) {
       std::string line;
       for (const auto& [name, value] : how[key].items()) {
-        line += (line.empty() ? "" : ", ") + name + "=" +
-                (value.is_string() ? value.get<std::string>() : value.dump());
+        line += (line.empty() ? "" : ", ") + printable(name) + "=" +
+                (value.is_string() ? printable(value.get<std::string>())
+                                   : value.dump());
       }
       std::cout << "       " << key << " " << line << "\n";
     }
   }
   if (how.contains("code")) {
     for (const auto& file : how["code"].value("files", json::array())) {
-      std::cout << "       code " << file["path"].get<std::string>() << " ("
-                << short_id(file["hash"]) << ")\n";
+      std::cout << "       code " << printable(file["path"].get<std::string>())
+                << " (" << short_id(file["hash"]) << ")\n";
     }
     if (how["code"].contains("git")) {
       const json& git = how["code"]["git"];
@@ -199,10 +215,12 @@ print_version(const json& v)
   }
   if (how.contains("source")) {
     std::cout << "       source "
-              << how["source"].value("location", std::string("?")) << "\n";
+              << printable(how["source"].value("location", std::string("?")))
+              << "\n";
   }
   for (const auto& input : how["inputs"]) {
-    std::cout << "       input " << input["artifact"].get<std::string>() << " ("
+    std::cout << "       input "
+              << printable(input["artifact"].get<std::string>()) << " ("
               << short_id(input["hash"]) << ")\n";
   }
 }

@@ -22,7 +22,7 @@ compact(const json& object)
       std::snprintf(buffer, sizeof(buffer), "%g", value.get<double>());
       text = buffer;
     }
-    out += (out.empty() ? "" : ", ") + key + "=" + text;
+    out += (out.empty() ? "" : ", ") + printable(key) + "=" + printable(text);
   }
   return out;
 }
@@ -42,7 +42,7 @@ print_study(const json& s)
       for (const auto& r : t["runs"]) {
         std::cout << "      " << r["kind"].get<std::string>() << " "
                   << short_id(r["id"]) << "  " << human_time(r["time"]) << "  "
-                  << r["message"].get<std::string>();
+                  << printable(r["message"].get<std::string>());
         if (!r["exit_code"].is_null() && r["exit_code"].get<int>() != 0) {
           std::cout << "  [exit " << r["exit_code"].get<int>() << "]";
         }
@@ -78,6 +78,11 @@ setup_study(CLI::App& app)
       ->check(CLI::IsMember({"list", "show"}));
   app.add_option("NAME", *name, "The study, for show");
   return [action, name](Context& ctx) {
+    if (*action == "list" && !name->empty()) {
+      throw Error(Exit::usage,
+                  "'study list' takes no study name, but got " + quote(*name),
+                  "run 'mlake study show " + *name + "' to show that study");
+    }
     if (*action == "show") {
       if (name->empty()) {
         throw Error(Exit::usage,

@@ -64,6 +64,7 @@ guess_delimiter(const char* p, const char* end)
 struct CsvReader::State
 {
   fs::path path;
+  std::string name; // how errors name the file
   util::UniqueFd fd;
   // The unparsed bytes are buffer[begin, end). A record is parsed only once
   // it lies whole in the buffer, so raw() can point into it; the buffer
@@ -112,7 +113,7 @@ CsvReader::State::fill()
   } else if (begin == 0 && end == capacity) {
     if (capacity >= max_record_size) {
       throw Error(Exit::usage,
-                  "cannot read " + quote(path.string()) + ": line " +
+                  "cannot read " + quote(name) + ": line " +
                       std::to_string(next_line) + ": record longer than " +
                       std::to_string(max_record_size >> 20) + " MiB",
                   "is a quoted field missing its closing '\"'?");
@@ -130,7 +131,7 @@ CsvReader::State::fill()
         continue;
       }
       throw Error(Exit::usage,
-                  "cannot read " + quote(path.string()) + ": " +
+                  "cannot read " + quote(name) + ": " +
                       util::errno_text(errno));
     }
     if (n == 0) {
@@ -145,7 +146,7 @@ void
 CsvReader::State::throw_unclosed() const
 {
   throw Error(Exit::usage,
-              "cannot read " + quote(path.string()) + ": line " +
+              "cannot read " + quote(name) + ": line " +
                   std::to_string(next_line) +
                   ": quoted field is not closed before the end of the file",
               "a field that starts with '\"' ends with '\"'; write a '\"' "
@@ -279,15 +280,16 @@ CsvReader::State::parse_quoted(std::vector<std::string>& fields)
   return true;
 }
 
-CsvReader::CsvReader(const fs::path& path, char delimiter)
+CsvReader::CsvReader(const fs::path& path, char delimiter, std::string name)
     : m_state(std::make_unique<State>())
 {
   State& s = *m_state;
   s.path = path;
+  s.name = name.empty() ? path.string() : std::move(name);
   s.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!s.fd) {
     throw Error(Exit::not_found,
-                "cannot open " + quote(path.string()) + ": " +
+                "cannot open " + quote(s.name) + ": " +
                     util::errno_text(errno));
   }
   s.buffer = std::make_unique_for_overwrite<char[]>(chunk_size);
@@ -333,6 +335,13 @@ CsvReader::raw() const
 {
   const State& s = *m_state;
   return {s.buffer.get() + s.record, s.record_size};
+}
+
+bool
+CsvReader::blank() const
+{
+  std::string_view r = raw();
+  return r == "\n" || r == "\r\n";
 }
 
 std::uint64_t

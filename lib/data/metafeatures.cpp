@@ -437,17 +437,23 @@ private:
   bool m_keep_top = false;
 };
 
-std::string
-column_list(const std::vector<Column>& columns)
+// The refusal of a target that `header` (the first record of the file
+// named `name`) does not have.
+[[noreturn]] void
+throw_no_column(const std::string& column,
+                const std::string& name,
+                const std::vector<std::string>& header)
 {
-  std::string out;
-  for (std::size_t i = 0; i < columns.size() && i < 10; ++i) {
-    out += (i ? ", " : "") + quote(columns[i].name());
+  std::string list;
+  for (std::size_t i = 0; i < header.size() && i < 10; ++i) {
+    list += (i ? ", " : "") + quote(header[i]);
   }
-  if (columns.size() > 10) {
-    out += ", ...";
+  if (header.size() > 10) {
+    list += ", ...";
   }
-  return out;
+  throw Error(Exit::usage,
+              "no column " + quote(column) + " in " + quote(name),
+              header.empty() ? "the file is empty" : "its columns are " + list);
 }
 
 } // namespace
@@ -455,7 +461,8 @@ column_list(const std::vector<Column>& columns)
 json
 metafeatures(const fs::path& path, const MetafeatureOptions& options)
 {
-  CsvReader reader(path);
+  const std::string name = options.name.empty() ? path.string() : options.name;
+  CsvReader reader(path, 0, name);
   const char delimiter = reader.delimiter();
   json out = {{"format", delimiter == '\t' ? "tsv" : "csv"},
               {"delimiter", std::string(1, delimiter)}};
@@ -465,8 +472,8 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
   const bool has_header = reader.next(fields);
   const Limits limits = limits_for(fields.size());
   columns.reserve(fields.size());
-  for (const std::string& name : fields) {
-    columns.emplace_back(name, limits);
+  for (const std::string& column : fields) {
+    columns.emplace_back(column, limits);
   }
   std::optional<std::size_t> target;
   if (options.target) {
@@ -476,11 +483,7 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
       }
     }
     if (!target) {
-      throw Error(Exit::usage,
-                  "no column " + quote(*options.target) + " in " +
-                      quote(path.string()),
-                  columns.empty() ? "the file is empty"
-                                  : "its columns are " + column_list(columns));
+      throw_no_column(*options.target, name, fields); // empty without header
     }
     columns[*target].keep_counts();
   }
@@ -490,15 +493,9 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
   std::uint64_t blank = 0;
   const std::size_t width = columns.size();
   while (reader.next(fields)) {
-    // An empty line is not a row (as pandas reads it), even in a file of
-    // one column where it could stand for a missing value; a line holding
-    // "" is a row.
-    if (fields.size() == 1 && fields[0].empty()) {
-      std::string_view raw = reader.raw();
-      if (raw == "\n" || raw == "\r\n") {
-        ++blank;
-        continue;
-      }
+    if (reader.blank()) {
+      ++blank;
+      continue;
     }
     if (++rows % interrupt_interval == 0) {
       util::throw_if_interrupted();
@@ -533,6 +530,19 @@ metafeatures(const fs::path& path, const MetafeatureOptions& options)
     out["target"] = columns[*target].classes();
   }
   return out;
+}
+
+void
+check_column(const fs::path& path,
+             const std::string& column,
+             const std::string& name)
+{
+  CsvReader reader(path, 0, name);
+  std::vector<std::string> header; // stays empty for an empty file
+  reader.next(header);
+  if (std::find(header.begin(), header.end(), column) == header.end()) {
+    throw_no_column(column, name, header);
+  }
 }
 
 } // namespace mlake::data

@@ -56,6 +56,25 @@ check_options(const AddOptions& options)
   }
 }
 
+// A tracked path is never inside another one.
+void
+check_no_overlap(const LockFile& lock, const std::string& rel)
+{
+  if (auto covering = lock.covering(rel); covering && covering->first != rel) {
+    throw Error(
+        Exit::usage,
+        quote(rel) + " is inside the tracked folder " + quote(covering->first),
+        "add " + quote(covering->first) + " again to record a change in it");
+  }
+  auto inside = lock.entries.lower_bound(rel + "/");
+  if (inside != lock.entries.end() && inside->first.starts_with(rel + "/")) {
+    throw Error(Exit::usage,
+                quote(rel) + " contains the tracked path " +
+                    quote(inside->first),
+                "add the paths inside it one by one instead");
+  }
+}
+
 // Check one path the user named and decide which artifact it belongs to.
 Target
 make_target(Lake& lake,
@@ -92,19 +111,7 @@ make_target(Lake& lake,
   t.is_dir = st->is_dir();
   const std::string& rel = t.where.rel;
 
-  if (auto covering = lock.covering(rel); covering && covering->first != rel) {
-    throw Error(
-        Exit::usage,
-        quote(rel) + " is inside the tracked folder " + quote(covering->first),
-        "add " + quote(covering->first) + " again to record a change in it");
-  }
-  auto inside = lock.entries.lower_bound(rel + "/");
-  if (inside != lock.entries.end() && inside->first.starts_with(rel + "/")) {
-    throw Error(Exit::usage,
-                quote(rel) + " contains the tracked path " +
-                    quote(inside->first),
-                "add the paths inside it one by one instead");
-  }
+  check_no_overlap(lock, rel);
 
   auto& idx = lake.index();
   std::optional<std::string> tracked_as;
@@ -131,10 +138,10 @@ describe_tables(Lake& lake,
                 std::vector<Target>& targets,
                 const AddOptions& options)
 {
-  const std::uint64_t limit = lake.config().metafeatures_max_bytes;
   std::vector<Target*> tables;
   for (auto& t : targets) {
-    if (!t.is_dir && t.result.changed && t.result.size <= limit &&
+    if (!t.is_dir && t.result.changed &&
+        lake.config().wants_metafeatures(t.result.size) &&
         data::is_tabular(t.where.rel)) {
       tables.push_back(&t);
     }
@@ -143,6 +150,8 @@ describe_tables(Lake& lake,
     Target& t = *tables[i];
     data::MetafeatureOptions mf;
     mf.target = options.target;
+    // The object is read, but errors name the file the user added.
+    mf.name = t.where.rel;
     try {
       t.metafeatures =
           data::metafeatures(lake.objects().path_of(t.result.hash), mf);
@@ -253,6 +262,18 @@ stage_add(Lake& lake,
     }
   }
 
+  // A --target column that a table does not have is refused before
+  // anything is stored, so that the refusal leaves no object behind.
+  if (options.target) {
+    for (const auto& t : d.targets) {
+      auto st = util::stat_path(t.where.abs);
+      if (!t.is_dir && st && data::is_tabular(t.where.rel) &&
+          lake.config().wants_metafeatures(st->size)) {
+        data::check_column(t.where.abs, *options.target, t.where.rel);
+      }
+    }
+  }
+
   // Files whose mtime is not older than this may still change unseen.
   d.clock_before_stat = util::file_clock_now_ns();
   auto in_store = [&](std::string_view hash) { return objects.contains(hash); };
@@ -318,6 +339,15 @@ stage_add(Lake& lake,
   describe_tables(lake, d.targets, options);
   util::throw_if_interrupted();
   return staged;
+}
+
+void
+check_addable(const Lake& lake, const std::vector<std::string>& paths)
+{
+  LockFile lock = LockFile::load(lake.root());
+  for (const auto& rel : paths) {
+    check_no_overlap(lock, rel);
+  }
 }
 
 json

@@ -244,6 +244,12 @@ Config::load(const fs::path& path)
   return config;
 }
 
+bool
+Config::wants_metafeatures(std::uint64_t size) const
+{
+  return metafeatures_max_bytes != 0 && size <= metafeatures_max_bytes;
+}
+
 void
 Config::save(const fs::path& path) const
 {

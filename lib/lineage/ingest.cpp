@@ -1,3 +1,5 @@
+#include <mlake/data/csv.hpp>
+#include <mlake/data/metafeatures.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -281,6 +283,16 @@ ingest(Lake& lake, const IngestOptions& options, util::Progress& progress)
                   "choose another destination with --as, or add it first");
     }
   }
+  // A --target column the table does not have is refused before anything
+  // is copied into the workspace. (A file ingested in place is checked by
+  // stage_add, before it stores anything.)
+  auto check_target = [&](const fs::path& path, const std::string& name) {
+    auto st = util::stat_path(path);
+    if (options.target && st && st->is_regular() && data::is_tabular(dest) &&
+        lake.config().wants_metafeatures(st->size)) {
+      data::check_column(path, *options.target, name);
+    }
+  };
   if (url) {
     fs::create_directories(dest_abs.parent_path());
     util::AtomicFile file(dest_abs.parent_path(), dest_abs.filename().string());
@@ -299,8 +311,10 @@ ingest(Lake& lake, const IngestOptions& options, util::Progress& progress)
     if (response.content_type) {
       source["content_type"] = *response.content_type;
     }
+    check_target(file.tmp_path(), util::redact_url(options.source));
     file.commit(dest_abs, util::AtomicFile::Sync::none);
   } else if (!in_place) {
+    check_target(local, options.source);
     if (type == "dir") {
       copy_folder(local, dest_abs);
     } else {

@@ -167,9 +167,15 @@ reproduce(lake::Lake& lake,
           lake, input, workspace.path() / input["path"].get<std::string>());
     }
     if (node->contains("code") && (*node)["code"].contains("files")) {
-      for (const auto& file : (*node)["code"]["files"]) {
-        check_out(
-            lake, file, workspace.path() / file["path"].get<std::string>());
+      for (json file : (*node)["code"]["files"]) {
+        const std::string path = file["path"];
+        if (!file.contains("exec")) {
+          // A run recorded before code files kept their executable bit:
+          // take the workspace file's, if it is there.
+          auto st = util::stat_path(lake.root() / path);
+          file["exec"] = st && st->is_regular() && st->is_exec();
+        }
+        check_out(lake, file, workspace.path() / path);
       }
     }
     lake.unlock();

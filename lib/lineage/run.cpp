@@ -25,7 +25,9 @@ namespace {
 struct Code
 {
   std::string path; // project-relative
+  std::string role; // "code", or "params" for the --params file
   std::string bytes;
+  bool exec = false; // reproduce gives the file back its executable bit
 };
 
 std::string
@@ -189,6 +191,9 @@ input_entries(const Lake& lake, const std::vector<std::string>& roots)
                  {"role", "input"},
                  {"size", e.size},
                  {"type", e.type}};
+    if (e.exec) {
+      item["exec"] = true; // as outputs record it (a folder's tree has its)
+    }
     if (!e.node.empty()) {
       item["node"] = e.node; // the node that recorded this version
     }
@@ -200,23 +205,35 @@ input_entries(const Lake& lake, const std::vector<std::string>& roots)
 std::vector<Code>
 read_code(const Lake& lake, const RunOptions& options)
 {
-  std::vector<std::string> paths;
+  std::vector<std::pair<std::string, std::string>> paths; // path, role
   for (const auto& p : options.code) {
-    paths.push_back(project_relative(lake, options.cwd, p, "code file"));
+    paths.emplace_back(project_relative(lake, options.cwd, p, "code file"),
+                       "code");
   }
-  std::string script = script_of(options.command, options.cwd);
-  if (!script.empty()) {
-    fs::path abs = util::absolute_normal(options.cwd / script);
+  // The script an interpreter runs, and the --params file, which the
+  // command reads too (so reproduce must put it back), when they lie in
+  // the project: a code entry's path is project-relative.
+  auto add_inside = [&](const std::string& text, const char* role) {
+    fs::path abs = util::absolute_normal(options.cwd / text);
     if (util::is_within(abs, lake.root()) &&
         !util::is_within(abs, lake.dir())) {
-      paths.push_back(util::relative_to(abs, lake.root()));
+      paths.emplace_back(util::relative_to(abs, lake.root()), role);
     }
+  };
+  if (std::string script = script_of(options.command, options.cwd);
+      !script.empty()) {
+    add_inside(script, "code");
+  }
+  if (options.params_file) {
+    add_inside(*options.params_file, "params");
   }
   std::vector<Code> code;
   std::set<std::string> seen;
-  for (const auto& rel : paths) {
+  for (const auto& [rel, role] : paths) {
     if (seen.insert(rel).second) {
-      code.push_back({rel, util::read_file(lake.root() / rel)});
+      auto st = util::stat_path(lake.root() / rel);
+      code.push_back(
+          {rel, role, util::read_file(lake.root() / rel), st && st->is_exec()});
     }
   }
   return code;
@@ -233,6 +250,13 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
   result.run_id = new_run_id();
 
   lake.lock("mlake run");
+  // An output that add will refuse for where it lies is refused now, not
+  // once a long command has run (and before any input is added).
+  std::vector<std::string> output_paths;
+  for (const auto& p : options.outputs) {
+    output_paths.push_back(project_relative(lake, options.cwd, p, "output"));
+  }
+  lake::check_addable(lake, output_paths);
   std::vector<std::string> input_roots =
       prepare_inputs(lake, options, result, progress);
   json inputs = input_entries(lake, input_roots);
@@ -285,10 +309,13 @@ run(Lake& lake, const RunOptions& options, util::Progress& progress)
   json files = json::array();
   for (const auto& c : code) {
     std::string hash = lake.objects().put_bytes(c.bytes);
+    // "exec" is always there, so that reproduce can tell a file recorded
+    // without its executable bit from a node recorded before it was kept.
     files.push_back({{"artifact", c.path},
+                     {"exec", c.exec},
                      {"hash", hash},
                      {"path", c.path},
-                     {"role", "code"},
+                     {"role", c.role},
                      {"size", c.bytes.size()},
                      {"type", "file"}});
   }

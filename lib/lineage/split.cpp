@@ -132,7 +132,7 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
   std::string header;
   std::uint64_t rows = 0;
   {
-    data::CsvReader reader(source);
+    data::CsvReader reader(source, 0, data.path);
     std::vector<std::string> fields;
     if (!reader.next(fields)) {
       throw Error(Exit::usage, quote(options.data) + " is empty");
@@ -152,6 +152,11 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
     }
     while (reader.next(fields)) {
       util::throw_if_interrupted();
+      // An empty line is not a row, as for the metafeatures: it is neither
+      // counted nor copied.
+      if (reader.blank()) {
+        continue;
+      }
       ++rows;
       if (column) {
         ++per_class[*column < fields.size() ? fields[*column] : ""];
@@ -203,12 +208,15 @@ split(lake::Lake& lake, const SplitOptions& options, util::Progress& progress)
   SplitResult result;
   result.rows.assign(names.size(), 0);
   {
-    data::CsvReader reader(source);
+    data::CsvReader reader(source, 0, data.path);
     std::vector<std::string> fields;
     reader.next(fields);
     util::ProgressPhase phase(progress, "splitting", rows, 0);
     while (reader.next(fields)) {
       util::throw_if_interrupted();
+      if (reader.blank()) {
+        continue;
+      }
       Quota& q = column
                      ? by_class[*column < fields.size() ? fields[*column] : ""]
                      : overall;

@@ -19,9 +19,13 @@ class CsvReader
 {
 public:
   // `delimiter` 0 guesses from the first line: the most frequent of ',',
-  // '\t', ';' and '|' outside quotes (',' when there is none). Throws
+  // '\t', ';' and '|' outside quotes (',' when there is none). Errors name
+  // the file `name` (default: `path`), so that a file read from the lake's
+  // objects can be named as the user knows it. Throws
   // Error(Exit::not_found) when the file cannot be opened.
-  explicit CsvReader(const fs::path& path, char delimiter = 0);
+  explicit CsvReader(const fs::path& path,
+                     char delimiter = 0,
+                     std::string name = {});
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -35,6 +39,10 @@ public:
   // The bytes of the last record as they are in the file, line end
   // included (so that a split copies rows exactly).
   std::string_view raw() const;
+
+  // Whether the last record was an empty line: no row (as pandas reads
+  // it), even in a file of one column. A line holding "" is a row.
+  bool blank() const;
 
   // The line (from 1) where the last record started.
   std::uint64_t line() const;

@@ -46,6 +46,10 @@ struct Config
   // The remote called `name`; nullptr when there is none.
   const RemoteConfig* find_remote(const std::string& name) const;
 
+  // Whether a CSV/TSV file of `size` bytes gets metafeatures: none at all
+  // when the limit is 0.
+  bool wants_metafeatures(std::uint64_t size) const;
+
   // Read and validate the file; throws Error(Exit::usage) naming the file,
   // the line and the problem when it is malformed or names an unknown key.
   static Config load(const fs::path& path);

@@ -103,6 +103,13 @@ StagedAdd stage_add(Lake& lake,
                     bool always_new_version,
                     util::Progress& progress = util::no_progress());
 
+// Check, as stage_add does, that project-relative `paths` do not overlap
+// tracked paths: throws Error(Exit::usage) for a path inside a tracked
+// folder, or a folder that contains tracked paths. For commands that add
+// paths only after doing something long (a run's outputs): they check
+// first.
+void check_addable(const Lake& lake, const std::vector<std::string>& paths);
+
 // Update mlake.lock, the stat cache and .gitignore for staged paths once
 // `node` (nullopt: nothing new was recorded) names them.
 AddResult finish_add(Lake& lake,

@@ -219,6 +219,14 @@ TEST_CASE("CsvReader reads an empty line as one empty field", "[data]")
   write_file(dir / "blank.csv", "a\n\nb\r\n\r\n\"\"\n");
   CHECK(read_all(dir / "blank.csv") ==
         std::vector<Record>{{"a"}, {""}, {"b"}, {""}, {""}});
+  // Only a line end is blank: a line holding "" is a row.
+  CsvReader reader(dir / "blank.csv");
+  std::vector<bool> blank;
+  Record fields;
+  while (reader.next(fields)) {
+    blank.push_back(reader.blank());
+  }
+  CHECK(blank == std::vector<bool>{false, true, false, true, false});
 }
 
 TEST_CASE("CsvReader names the file and the line of a quote never closed",

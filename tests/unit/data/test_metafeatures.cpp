@@ -19,6 +19,7 @@
 
 using mlake::Exit;
 using mlake::json;
+using mlake::data::check_column;
 using mlake::data::MetafeatureOptions;
 using mlake::data::metafeatures;
 using mlake::test::error_of;
@@ -291,6 +292,41 @@ TEST_CASE("metafeatures names the line of a quote never closed", "[data]")
   CHECK(error->code() == Exit::usage);
   CHECK_THAT(error->what(), Catch::Contains("bad.csv"));
   CHECK_THAT(error->what(), Catch::Contains("line 3"));
+}
+
+TEST_CASE("metafeatures errors name the file as the options say", "[data]")
+{
+  TempDir dir;
+  write_file(dir / "object", "a,b\n1,2\n3,\"4\n");
+  MetafeatureOptions options;
+  options.name = "data/bad.csv";
+  auto error = error_of([&] { metafeatures(dir / "object", options); });
+  REQUIRE(error);
+  CHECK(std::string(error->what()) ==
+        "cannot read 'data/bad.csv': line 3: quoted field is not closed "
+        "before the end of the file");
+  options.target = "label";
+  write_file(dir / "object", "a,b\n1,2\n");
+  error = error_of([&] { metafeatures(dir / "object", options); });
+  REQUIRE(error);
+  CHECK(std::string(error->what()) == "no column 'label' in 'data/bad.csv'");
+}
+
+TEST_CASE("check_column reads the header only", "[data]")
+{
+  TempDir dir;
+  // The quote that is never closed is after the header: not read.
+  write_file(dir / "d.csv", "a,b\n1,\"2\n");
+  CHECK_NOTHROW(check_column(dir / "d.csv", "b", "d.csv"));
+  auto error = error_of([&] { check_column(dir / "d.csv", "c", "x/d.csv"); });
+  REQUIRE(error);
+  CHECK(error->code() == Exit::usage);
+  CHECK(std::string(error->what()) == "no column 'c' in 'x/d.csv'");
+  CHECK(error->hint() == "its columns are 'a', 'b'");
+  write_file(dir / "empty.csv", "");
+  error = error_of([&] { check_column(dir / "empty.csv", "a", "empty.csv"); });
+  REQUIRE(error);
+  CHECK(error->hint() == "the file is empty");
 }
 
 TEST_CASE("metafeatures replaces bytes that are not UTF-8", "[data]")

@@ -237,17 +237,24 @@ TEST_CASE("Config::load validates the file", "[lake]")
     CHECK(c.user.name == "Bo");
     CHECK(c.user.email == "bo@example.org");
     CHECK(c.link == mlake::store::LinkMode::hardlink);
+    CHECK(c.wants_metafeatures(256 << 20));
+    CHECK_FALSE(c.wants_metafeatures((256 << 20) + 1));
+    c.metafeatures_max_bytes = 0; // no metafeatures at all
+    CHECK_FALSE(c.wants_metafeatures(0));
+    CHECK_FALSE(c.wants_metafeatures(1));
   }
   SECTION("save and load round trip")
   {
     Config c;
     c.user = {"Zoë Quote: \"x\"", "z@example.org"};
     c.link = mlake::store::LinkMode::symlink;
+    c.metafeatures_max_bytes = 0;
     c.save(path);
     Config back = Config::load(path);
     CHECK(back.user.name == c.user.name);
     CHECK(back.user.email == c.user.email);
     CHECK(back.link == c.link);
+    CHECK(back.metafeatures_max_bytes == 0);
   }
   for (const char* text : {"version: 1\ncolour: blue\n",
                            "link: teleport\n",

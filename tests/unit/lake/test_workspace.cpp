@@ -243,6 +243,59 @@ TEST_CASE("add with a name, kind, owner and tags", "[lake]")
         "iris-classifier");
 }
 
+TEST_CASE("add records why a CSV has no metafeatures, naming its path",
+          "[lake]")
+{
+  LakeFixture f;
+  write_file(f.root / "data" / "broken.csv", "a,b\n1,\"not closed\n2,3\n");
+  auto result = add(f, {"data/broken.csv"}, "a broken table");
+  REQUIRE(result.node);
+  auto node = f.lake.nodes().read(*result.node);
+  REQUIRE(node);
+  const json& mf = (*node)["outputs"][0]["metafeatures"];
+  REQUIRE(mf.contains("error"));
+  const std::string error = mf["error"];
+  CHECK_THAT(error, Catch::StartsWith("cannot read 'data/broken.csv': line 2"));
+  CHECK_THAT(error, !Catch::Contains(".mlake"));
+}
+
+TEST_CASE("add describes tables up to metafeatures_max_bytes, none at 0",
+          "[lake]")
+{
+  LakeFixture f;
+  // 8 and 12 bytes, each 4 more after every add.
+  write_file(f.root / "small.csv", "a,b\n1,2\n");
+  write_file(f.root / "large.csv", "a,b\n1,2\n3,4\n");
+  write_file(f.root / "empty.csv", "");
+  auto described = [&](std::uint64_t limit) {
+    lake::Config config = f.lake.config();
+    config.metafeatures_max_bytes = limit;
+    config.save(f.lake.dir() / "config.yaml");
+    lake::Lake lake = lake::Lake::open(f.root);
+    AddOptions options;
+    options.paths = {"small.csv", "large.csv", "empty.csv"};
+    options.cwd = f.root;
+    options.message = "limit " + std::to_string(limit);
+    auto result = lake::add(lake, options);
+    std::vector<std::string> out;
+    const json node = lake.nodes().read(*result.node).value();
+    for (const json& o : node.at("outputs")) {
+      if (o.contains("metafeatures")) {
+        out.push_back(o["path"]);
+      }
+    }
+    // Change both files so that the next add records them again.
+    write_file(f.root / "small.csv", slurp(f.root / "small.csv") + "5,6\n");
+    write_file(f.root / "large.csv", slurp(f.root / "large.csv") + "5,6\n");
+    return out;
+  };
+  // 0 means none, not even for an empty file (recorded once, here).
+  CHECK(described(0).empty());
+  CHECK(described(13) == std::vector<std::string>{"small.csv"});
+  CHECK(described(1 << 20) ==
+        std::vector<std::string>{"small.csv", "large.csv"});
+}
+
 TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
 {
   LakeFixture f;
@@ -252,6 +305,7 @@ TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
   options.cwd = f.root;
   options.message = "a message";
   Exit expected = Exit::usage;
+  std::string expected_what;
 
   SECTION("no message")
   {
@@ -298,9 +352,18 @@ TEST_CASE("add refuses bad input and leaves the lake unchanged", "[lake]")
   {
     options.paths = {"data", "data/iris.csv"};
   }
+  SECTION("a --target column the table does not have")
+  {
+    options.paths = {"data/iris.csv"};
+    options.target = "colour";
+    expected_what = "no column 'colour' in 'data/iris.csv'";
+  }
   auto error = error_of([&] { lake::add(f.lake, options); });
   REQUIRE(error);
   CHECK(error->code() == expected);
+  if (!expected_what.empty()) {
+    CHECK(error->what() == expected_what);
+  }
   CHECK(f.lake.nodes().list().empty());
   CHECK_FALSE(fs::exists(f.root / "mlake.lock"));
   CHECK(f.lake.index().node_count() == 0);

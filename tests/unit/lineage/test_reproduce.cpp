@@ -14,6 +14,7 @@
 #include "test_support.hpp"
 
 using mlake::Exit;
+using mlake::json;
 using mlake::lineage::ReproduceOptions;
 using mlake::test::add_paths;
 using mlake::test::error_of;
@@ -165,6 +166,69 @@ TEST_CASE("reproduce compares the exit code too", "[lineage]")
   auto other = lineage::reproduce(f.lake, reproduce_options(f, *run.node));
   CHECK(other.exit_code == 0);
   CHECK_FALSE(other.reproduced);
+}
+
+TEST_CASE("reproduce gives code files and inputs their executable bits",
+          "[lineage]")
+{
+  LakeFixture f;
+  write_file(
+      f.root / "make.sh", "#!/bin/sh\n./tools/stamp.sh >made.txt\n", true);
+  write_file(f.root / "tools" / "stamp.sh", "#!/bin/sh\necho made\n", true);
+  write_file(f.root / "notes.sh", "# not run\n");
+  lineage::RunOptions options;
+  options.command = {"./make.sh"};
+  options.code = {"make.sh", "notes.sh"};
+  options.inputs = {"tools/stamp.sh"};
+  options.outputs = {"made.txt"};
+  options.message = "an executable";
+  options.cwd = f.root;
+  auto run = lineage::run(f.lake, options);
+  REQUIRE(run.exit_code == 0);
+  json node = f.lake.nodes().read(*run.node).value();
+  const json& files = node["code"]["files"];
+  REQUIRE(files.size() == 2);
+  CHECK(files[0]["exec"] == true);
+  CHECK(files[1]["exec"] == false);
+  CHECK(node["inputs"][0]["exec"] == true);
+
+  auto keep = reproduce_options(f, "made.txt");
+  keep.to = f.dir / "again";
+  auto result = lineage::reproduce(f.lake, keep);
+  CHECK(result.exit_code == 0);
+  CHECK(result.reproduced);
+  CHECK(mlake::test::mode_of(f.dir / "again" / "make.sh") == 0755);
+  CHECK(mlake::test::mode_of(f.dir / "again" / "tools" / "stamp.sh") == 0755);
+  CHECK(mlake::test::mode_of(f.dir / "again" / "notes.sh") == 0644);
+
+  // A node recorded before code files kept their bit: the workspace
+  // file's is taken.
+  for (json& file : node["code"]["files"]) {
+    file.erase("exec");
+  }
+  node.erase("parents");
+  f.lake.lock("test");
+  const std::string old = f.lake.commit(node);
+  f.lake.unlock();
+  auto from_old = lineage::reproduce(f.lake, reproduce_options(f, old));
+  CHECK(from_old.exit_code == 0);
+  CHECK(from_old.reproduced);
+}
+
+TEST_CASE("reproduce puts back the --params file the command reads",
+          "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.root / "conf" / "params.yaml", "lr: 0.5\n");
+  auto options =
+      sh_run(f, "cat conf/params.yaml > used.txt", {}, {"used.txt"}, "params");
+  options.params_file = "conf/params.yaml";
+  auto run = lineage::run(f.lake, options);
+  REQUIRE(run.exit_code == 0);
+  fs::remove_all(f.root / "conf");
+  auto result = lineage::reproduce(f.lake, reproduce_options(f, "used.txt"));
+  CHECK(result.exit_code == 0);
+  CHECK(result.reproduced);
 }
 
 TEST_CASE("reproduce of a version no command made is a usage error",

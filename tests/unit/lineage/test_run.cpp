@@ -246,6 +246,35 @@ TEST_CASE("run checks its options before the command starts", "[lineage]")
   CHECK_FALSE(fs::exists(f.root / "ran.txt"));
 }
 
+TEST_CASE("run refuses an output that overlaps a tracked path before the "
+          "command starts",
+          "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.root / "tracked" / "one.txt", "1\n");
+  write_file(f.root / "models" / "old.pt", "old\n");
+  REQUIRE(add_paths(f, {"tracked", "models/old.pt"}, "setup").node);
+  write_file(f.root / "untracked.txt", "u\n");
+  std::size_t before = node_files(f);
+  for (const char* output : {"tracked/two.txt", "models"}) {
+    INFO(output);
+    // The untracked input would be added first, in a node of its own.
+    auto options = sh_run(
+        f, "touch ran.txt", {"untracked.txt"}, {output}, "overlapping output");
+    auto error = error_of([&] { lineage::run(f.lake, options); });
+    REQUIRE(error);
+    CHECK(error->code() == Exit::usage);
+    CHECK_THAT(error->what(),
+               Catch::Contains(std::string(output) == "models"
+                                   ? "'models' contains the tracked path "
+                                     "'models/old.pt'"
+                                   : "'tracked/two.txt' is inside the "
+                                     "tracked folder 'tracked'"));
+    CHECK_FALSE(fs::exists(f.root / "ran.txt"));
+  }
+  CHECK(node_files(f) == before);
+}
+
 TEST_CASE("a metrics file the command did not write records nothing",
           "[lineage]")
 {
@@ -296,6 +325,27 @@ TEST_CASE("run records metrics and params files, flattened", "[lineage]")
   CHECK((*node)["metrics"] == metrics);
   json params = {{"model.lr", 0.1}, {"model.depth", 4}, {"seed", 7}};
   CHECK((*node)["params"] == params);
+  // The params file itself is kept as a code file of the run, so that
+  // reproduce can put it back.
+  const json& files = (*node)["code"]["files"];
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["path"] == "params.yaml");
+  CHECK(files[0]["role"] == "params");
+  CHECK(files[0]["hash"] == sha256_hex(slurp(f.root / "params.yaml")));
+  CHECK(f.lake.objects().contains(files[0]["hash"].get<std::string>()));
+}
+
+TEST_CASE("a params file outside the project is not kept as code", "[lineage]")
+{
+  LakeFixture f;
+  write_file(f.dir / "params.yaml", "seed: 3\n");
+  auto options = sh_run(f, "true", {}, {}, "outside");
+  options.params_file = "../params.yaml";
+  auto result = lineage::run(f.lake, options);
+  auto node = f.lake.nodes().read(*result.node);
+  REQUIRE(node);
+  CHECK((*node)["params"] == json({{"seed", 3}}));
+  CHECK((*node)["code"]["files"] == json::array());
 }
 
 TEST_CASE("run snapshots the script it runs and the code files named",

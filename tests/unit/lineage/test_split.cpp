@@ -245,6 +245,34 @@ TEST_CASE("split reads the version in the lake, not the workspace file",
   CHECK(result.rows == std::vector<std::uint64_t>{15, 15});
 }
 
+TEST_CASE("split skips empty lines, as the metafeatures do", "[lineage]")
+{
+  LakeFixture f;
+  // Five records after the header, one of them an empty line; a quoted
+  // field holds a line end and an empty line of its own.
+  write_file(f.root / "t.csv",
+             "id,text\n1,a\n2,\"multi\n\nline\"\n\n3,c\r\n\r\n4,d\n");
+  auto added = add_paths(f, {"t.csv"}, "t");
+  REQUIRE(added.node);
+  auto node = f.lake.nodes().read(*added.node).value();
+  REQUIRE(node["outputs"][0]["metafeatures"]["rows"] == 4);
+  SplitOptions options;
+  options.data = "t.csv";
+  options.train = 0.5;
+  options.test = 0.5;
+  options.message = "split t";
+  options.cwd = f.root;
+  auto result = lineage::split(f.lake, options);
+  CHECK(result.rows == std::vector<std::uint64_t>{2, 2});
+  std::string both =
+      slurp(f.root / "t.train.csv") + slurp(f.root / "t.test.csv");
+  CHECK(both.find("\n\n") == both.find("\n\nline"));
+  CHECK(both.find("\r\n\r\n") == std::string::npos);
+  CHECK(both.size() ==
+        std::string("id,text\n").size() * 2 +
+            std::string("1,a\n2,\"multi\n\nline\"\n3,c\r\n4,d\n").size());
+}
+
 TEST_CASE("split fractions must add up to 1", "[lineage]")
 {
   IrisLake l;
