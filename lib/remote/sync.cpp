@@ -423,22 +423,25 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
   result.remote = selected.config.name;
   result.location = remote.location();
 
-  // What to send: every node, and the content of the versions named (or
-  // of all the history).
+  // What to send: every node with its trees (the history), and the
+  // content of the versions named (or of all the history).
   std::map<std::string, std::vector<std::string>> local_parents;
   HashSet wanted;
-  std::vector<std::string> trees;
+  std::vector<std::string> trees; // whose blobs to send
   for (const auto& id : lake.nodes().list()) {
     auto node = lake.nodes().read(id);
     if (!node) {
       continue;
     }
     local_parents[id] = parents_of(*node);
+    std::vector<std::string> node_trees;
+    collect_trees(*node, node_trees);
+    wanted.insert(node_trees.begin(), node_trees.end());
     if (options.refs.empty()) {
       for (auto& hash : store::referenced_hashes(*node)) {
         wanted.insert(std::move(hash));
       }
-      collect_trees(*node, trees);
+      trees.insert(trees.end(), node_trees.begin(), node_trees.end());
     }
   }
   for (const auto& ref : options.refs) {
