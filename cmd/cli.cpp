@@ -67,7 +67,7 @@ commands()
        setup_pull,
        Needs::lake},
       {"fetch",
-       "Take a remote's new nodes only: history without data",
+       "Take a remote's new nodes and folder lists: history without data",
        setup_fetch,
        Needs::lake},
       {"clone", "Make a new lake from a remote", setup_clone, Needs::nothing},

@@ -158,8 +158,9 @@ setup_pull(CLI::App& app)
                  *operands,
                  "The remote (default: the default remote), then the "
                  "versions whose content to download (default: all)");
-  app.add_flag(
-      "--metadata-only", *metadata_only, "Take the nodes only, as fetch does");
+  app.add_flag("--metadata-only",
+               *metadata_only,
+               "Take the history only (nodes and folder lists), as fetch does");
   app.add_option("-j,--jobs", *jobs, "Transfers at a time (default 8)")
       ->type_name("N");
   return [operands, jobs, metadata_only](Context& ctx) {

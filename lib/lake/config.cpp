@@ -79,6 +79,18 @@ read_remote(const std::string& name,
       remote.url = scalar(field.second, path, full);
     } else if (key == "endpoint") {
       remote.endpoint = scalar(field.second, path, full);
+      // Never echoed: it would show the secret.
+      const auto& text = *remote.endpoint;
+      auto authority = text.find("://");
+      auto end =
+          text.find('/', authority == std::string::npos ? 0 : authority + 3);
+      if (text.substr(0, end).find('@') != std::string::npos) {
+        throw config_error(path,
+                           field.second.Mark(),
+                           quote(full) + " holds credentials; remove them "
+                                         "and set AWS_ACCESS_KEY_ID and "
+                                         "AWS_SECRET_ACCESS_KEY instead");
+      }
     } else if (key == "region") {
       remote.region = scalar(field.second, path, full);
     } else if (key == "path-style") {

@@ -131,7 +131,10 @@ public:
                   "cannot read " + quote(source.string()) + ": " +
                       util::errno_text(errno));
     }
-    util::AtomicFile out(m_tmp, "object", 0444);
+    auto out_ptr = as_remote_error([&] {
+      return std::make_unique<util::AtomicFile>(m_tmp, "object", 0444);
+    });
+    util::AtomicFile& out = *out_ptr;
     // Read and hashed once, on its way: damage on this side is never
     // passed on.
     util::Sha256 hasher;
@@ -168,7 +171,10 @@ public:
     if (::access(target.c_str(), F_OK) == 0) {
       return;
     }
-    util::AtomicFile out(m_tmp, "node", 0444);
+    auto out_ptr = as_remote_error([&] {
+      return std::make_unique<util::AtomicFile>(m_tmp, "node", 0444);
+    });
+    util::AtomicFile& out = *out_ptr;
     out.write(bytes);
     publish(out, target);
   }
@@ -176,7 +182,7 @@ public:
   void
   flush() override
   {
-    util::sync_filesystem(m_root);
+    as_remote_error([&] { util::sync_filesystem(m_root); });
   }
 
   void
@@ -208,6 +214,24 @@ public:
   }
 
 private:
+  // What goes wrong on the remote's side (a folder it cannot write, a disk
+  // that fails to sync) is the remote's failure: exit 12.
+  template <typename F>
+  auto
+  as_remote_error(F&& fn)
+  {
+    try {
+      return fn();
+    } catch (const Error& e) {
+      if (e.code() != Exit::usage) {
+        throw;
+      }
+      throw Error(Exit::remote,
+                  "remote " + quote(m_root.string()) + ": " + e.what(),
+                  e.hint());
+    }
+  }
+
   fs::path
   path_of(const std::string& key) const
   {

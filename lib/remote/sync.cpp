@@ -315,16 +315,11 @@ update_workspace(lake::Lake& lake,
   std::vector<index::ArtifactRow> artifacts =
       lake.index().artifacts(std::nullopt);
   for (const auto& artifact : artifacts) {
-    if (!artifact.latest || !artifact.latest->stored ||
-        artifact.latest->path.empty()) {
+    if (!artifact.latest) {
       continue;
     }
     const index::VersionRow& latest = *artifact.latest;
     auto ref = named.find(artifact.name);
-    if (!touched.count(artifact.name) && !received.count(latest.hash) &&
-        ref == named.end()) {
-      continue; // nothing new: a version checked out on purpose stays
-    }
     if (ref != named.end()) {
       lake::CheckoutOptions options;
       options.refs = {ref->second};
@@ -333,12 +328,20 @@ update_workspace(lake::Lake& lake,
         lake::checkout(lake, options);
         result.updated.push_back(latest.path);
       } catch (const Error& e) {
-        if (e.code() != Exit::check_failed) {
+        if (e.code() == Exit::check_failed) {
+          result.kept.push_back(latest.path);
+        } else if (e.code() != Exit::not_found) {
           throw;
         }
-        result.kept.push_back(latest.path);
+        // not_found: the remote lacks its content, which the pull reports.
       }
       continue;
+    }
+    if (!latest.stored || latest.path.empty()) {
+      continue;
+    }
+    if (!touched.count(artifact.name) && !received.count(latest.hash)) {
+      continue; // nothing new: a version checked out on purpose stays
     }
     auto entry = lock.entries.find(latest.path);
     if (entry != lock.entries.end() && entry->second.hash == latest.hash) {
@@ -686,8 +689,8 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
           std::move(bytes[static_cast<std::size_t>(at - incoming.begin())]));
     }
   }
-  lake.receive_nodes(ordered);
-  result.nodes_received = ordered.size();
+  // Noted before the nodes are written, so that the pull after a fetch, or
+  // after this one is interrupted at any point, finishes the job.
   std::set<std::string> touched = load_pending(lake);
   const std::size_t pending_before = touched.size();
   for (const auto& [id, node] : nodes) {
@@ -696,10 +699,10 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
     }
   }
   if (touched.size() != pending_before) {
-    // Saved before the content comes, so that the pull after a fetch, or
-    // after this one is interrupted, finishes the job.
     save_pending(lake, touched);
   }
+  lake.receive_nodes(ordered);
+  result.nodes_received = ordered.size();
   bytes.clear();
   auto& idx = lake.index(); // projects the new nodes
 
