@@ -17,6 +17,24 @@ namespace {
 
 using util::UniqueFd;
 
+// What goes wrong on the remote's side (a folder it cannot write, a disk
+// that fails to sync) is the remote's failure: exit 12, not 2.
+template <typename F>
+auto
+on_remote(const fs::path& root, F&& fn)
+{
+  try {
+    return fn();
+  } catch (const Error& e) {
+    if (e.code() != Exit::usage) {
+      throw;
+    }
+    throw Error(Exit::remote,
+                "remote " + quote(root.string()) + ": " + e.what(),
+                e.hint());
+  }
+}
+
 // A lake shared through a folder: a network or shared disk. Objects are
 // copied under a temporary name in the remote's own tmp/ and linked into
 // place, so that a reader (or a crash) never sees part of one.
@@ -131,7 +149,7 @@ public:
                   "cannot read " + quote(source.string()) + ": " +
                       util::errno_text(errno));
     }
-    auto out_ptr = as_remote_error([&] {
+    auto out_ptr = on_remote(m_root, [&] {
       return std::make_unique<util::AtomicFile>(m_tmp, "object", 0444);
     });
     util::AtomicFile& out = *out_ptr;
@@ -171,7 +189,7 @@ public:
     if (::access(target.c_str(), F_OK) == 0) {
       return;
     }
-    auto out_ptr = as_remote_error([&] {
+    auto out_ptr = on_remote(m_root, [&] {
       return std::make_unique<util::AtomicFile>(m_tmp, "node", 0444);
     });
     util::AtomicFile& out = *out_ptr;
@@ -182,7 +200,7 @@ public:
   void
   flush() override
   {
-    as_remote_error([&] { util::sync_filesystem(m_root); });
+    on_remote(m_root, [&] { util::sync_filesystem(m_root); });
   }
 
   void
@@ -214,24 +232,6 @@ public:
   }
 
 private:
-  // What goes wrong on the remote's side (a folder it cannot write, a disk
-  // that fails to sync) is the remote's failure: exit 12.
-  template <typename F>
-  auto
-  as_remote_error(F&& fn)
-  {
-    try {
-      return fn();
-    } catch (const Error& e) {
-      if (e.code() != Exit::usage) {
-        throw;
-      }
-      throw Error(Exit::remote,
-                  "remote " + quote(m_root.string()) + ": " + e.what(),
-                  e.hint());
-    }
-  }
-
   fs::path
   path_of(const std::string& key) const
   {
