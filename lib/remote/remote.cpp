@@ -88,8 +88,11 @@ normalize_url(const std::string& url, const fs::path& base_dir)
       throw bad_url(url, "a file URL needs an absolute path (file:///path)");
     }
   } else if (url.find("://") != std::string::npos) {
-    throw bad_url(url,
-                  "unknown scheme " + quote(url.substr(0, url.find("://"))));
+    // A remote mlake cannot talk to, as the issue of remotes has it: the
+    // remote's failure (12), like a bucket that does not exist.
+    Error error =
+        bad_url(url, "unknown scheme " + quote(url.substr(0, url.find("://"))));
+    throw Error(Exit::remote, error.what(), error.hint());
   }
   fs::path absolute = util::absolute_normal(base_dir / path);
   std::string text = absolute.string();

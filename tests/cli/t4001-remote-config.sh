@@ -75,10 +75,10 @@ refused "$TEST_ROOT/snap-3" 2 mlake remote add s3b "$(s3_url s3b)" --endpoint ft
 expect_stderr_contains "'ftp://127.0.0.1:21'"
 refused "$TEST_ROOT/snap-3" 2 mlake remote add s3b "$(s3_url s3b)" --path-style maybe
 
-check "unknown schemes are refused with exit 2, naming the scheme"
+check "unknown schemes are refused with exit 12, naming the scheme"
 for url in http://example.org/lake https://example.org/lake ftp://example.org/lake \
   gs://bucket/lake; do
-  refused "$TEST_ROOT/snap-3" 2 mlake remote add web "$url"
+  refused "$TEST_ROOT/snap-3" 12 mlake remote add web "$url"
   expect_stderr_contains "unknown scheme '${url%%://*}'"
 done
 

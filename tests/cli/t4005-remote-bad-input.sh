@@ -175,8 +175,8 @@ refused 12 mlake clone "$TEST_ROOT/remotes/missing" empty
 [ -d "$TEST_ROOT/empty" ] || fail "clone removed the empty folder it was given"
 expect_eq "$(ls -A "$TEST_ROOT/empty")" "" "the empty folder's content"
 
-check "clone of a bad URL exits 2 and leaves no folder"
-refused 2 mlake clone http://example.org/lake c6
+check "clone of a URL of an unknown scheme exits 12 and leaves no folder"
+refused 12 mlake clone http://example.org/lake c6
 expect_no_file "$TEST_ROOT/c6"
 expect_no_file "$TEST_ROOT/lake"
 refused 2 mlake clone "$good" c7 --origin "bad name"

@@ -194,9 +194,14 @@ TEST_CASE("remote URLs are checked and normalised", "[remote]")
         "s3://my-bucket/team/iris");
   CHECK(remote::normalize_url("s3://my-bucket", dir.path()) ==
         "s3://my-bucket");
-  for (const char* bad : {"http://example.org/lake",
-                          "ftp://x/y",
-                          "s3://AB",
+  for (const char* bad : {"http://example.org/lake", "ftp://x/y"}) {
+    INFO(bad);
+    auto error = error_of([&] { remote::normalize_url(bad, dir.path()); });
+    REQUIRE(error);
+    CHECK(error->code() == Exit::remote);
+    CHECK_THAT(error->what(), Catch::Contains("unknown scheme"));
+  }
+  for (const char* bad : {"s3://AB",
                           "s3://key:secret@bucket/x",
                           "s3://bucket/a/../b",
                           "file://host/path",
