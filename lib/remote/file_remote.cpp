@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <vector>
 
 namespace mlake::remote {
@@ -115,9 +117,13 @@ public:
       throw io_error("cannot read", path, errno);
     }
     ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    std::vector<char> buffer(1 << 20);
+    struct stat st = {};
+    ::fstat(in.get(), &st);
+    const std::size_t capacity = static_cast<std::size_t>(
+        std::clamp<off_t>(st.st_size + 1, 4096, static_cast<off_t>(1 << 20)));
+    std::unique_ptr<char[]> buffer(new char[capacity]);
     for (;;) {
-      ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      ssize_t n = ::read(in.get(), buffer.get(), capacity);
       if (n < 0 && errno == EINTR) {
         continue;
       }
@@ -127,7 +133,7 @@ public:
       if (n == 0) {
         break;
       }
-      sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      sink(std::string_view(buffer.get(), static_cast<std::size_t>(n)));
     }
   }
 
@@ -156,9 +162,13 @@ public:
     // Read and hashed once, on its way: damage on this side is never
     // passed on.
     util::Sha256 hasher;
-    std::vector<char> buffer(1 << 20);
+    // Sized to the object: most are small, and a zeroed megabyte each
+    // would cost more than the copy.
+    const std::size_t capacity = static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(size + 1, 4096, 1 << 20));
+    std::unique_ptr<char[]> buffer(new char[capacity]);
     for (;;) {
-      ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      ssize_t n = ::read(in.get(), buffer.get(), capacity);
       if (n < 0 && errno == EINTR) {
         continue;
       }
@@ -170,8 +180,9 @@ public:
       if (n == 0) {
         break;
       }
-      hasher.update(buffer.data(), static_cast<std::size_t>(n));
-      out.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
+      hasher.update(chunk);
+      on_remote(m_root, [&] { out.write(chunk); });
       progress.advance(0, static_cast<std::uint64_t>(n));
     }
     std::string actual = hasher.hex_digest();
@@ -193,7 +204,7 @@ public:
       return std::make_unique<util::AtomicFile>(m_tmp, "node", 0444);
     });
     util::AtomicFile& out = *out_ptr;
-    out.write(bytes);
+    on_remote(m_root, [&] { out.write(bytes); });
     publish(out, target);
   }
 

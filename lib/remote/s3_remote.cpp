@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -580,13 +582,15 @@ private:
   hash_range(int fd, std::uint64_t offset, std::uint64_t size)
   {
     util::Sha256 hasher;
-    std::vector<char> buffer(1 << 20);
+    const std::size_t capacity = static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(size, 4096, 1 << 20));
+    std::unique_ptr<char[]> buffer(new char[capacity]);
     std::uint64_t done = 0;
     while (done < size) {
       std::size_t want = static_cast<std::size_t>(
-          std::min<std::uint64_t>(buffer.size(), size - done));
+          std::min<std::uint64_t>(capacity, size - done));
       ssize_t n =
-          ::pread(fd, buffer.data(), want, static_cast<off_t>(offset + done));
+          ::pread(fd, buffer.get(), want, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) {
         continue;
       }
@@ -595,7 +599,7 @@ private:
                     "cannot read an object to upload: " +
                         util::errno_text(n < 0 ? errno : EIO));
       }
-      hasher.update(buffer.data(), static_cast<std::size_t>(n));
+      hasher.update(buffer.get(), static_cast<std::size_t>(n));
       done += static_cast<std::uint64_t>(n);
     }
     return hasher.hex_digest();
