@@ -8,7 +8,7 @@
 #
 #   tests/bench/bench_remote.sh [path/to/mlake]
 #
-# BENCH_QUICK=1 uses 1,000 files and 64 MiB. s3rver must be installed
+# BENCH_QUICK=1 uses 1,000 files and 64 MiB; BENCH_FOLDER_ONLY=1 skips S3. s3rver must be installed
 # (npm ci --prefix tests/s3); aws (awscli) and git-annex are optional.
 # s3rver is a Node.js server that writes every object to disk with its
 # metadata: it is the slowest part of the S3 cases, for every client alike.
@@ -117,6 +117,7 @@ for set in small big; do
   row "pull (clone) $label, folder" "$pull" "cp -r && sync" "$cp_sync_down" ""
   rm -rf "$root"/cp-$set-* "$root"/cpback-$set-* "$root"/cpsync*-$set-* "$root"/rsync-$set-* "$root"/clone-dir-$set-*
 
+  [ -n "${BENCH_FOLDER_ONLY:-}" ] && continue
   say "$label: S3 (s3rver) ..."
   push=$(median "cd $lake && $mlake remote add s\$N s3://mlake-test/mlake-$set-\$N --endpoint $endpoint -q && $mlake push s\$N -q")
   pull=$(median "$mlake clone \$(cd $lake && $mlake remote list --json | python3 -c 'import json,sys; print([r[\"url\"] for r in json.load(sys.stdin) if r[\"name\"].startswith(\"s\")][0])') $root/clone-s3-$set-\$N --endpoint $endpoint -q")
