@@ -55,6 +55,13 @@ normalize_url(const std::string& url, const fs::path& base_dir)
   if (url.empty()) {
     throw bad_url(url, "it is empty");
   }
+  if (url.find("://") != std::string::npos && util::redact_url(url) != url) {
+    throw Error(Exit::usage,
+                "bad remote URL " + quote(util::redact_url(url)) +
+                    ": credentials do not belong in a URL",
+                "for S3, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                "use ~/.aws/credentials");
+  }
   if (starts_with(url, s3_scheme)) {
     std::string rest = url.substr(s3_scheme.size());
     std::string bucket = rest.substr(0, rest.find('/'));
