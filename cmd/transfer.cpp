@@ -5,6 +5,7 @@
 #include <mlake/util/error.hpp>
 
 #include <iostream>
+#include <optional>
 
 #include "cli.hpp"
 #include "output.hpp"
@@ -14,8 +15,10 @@ namespace mlake::cli {
 namespace {
 
 // `[REMOTE] [NAME[@VER]...]`: the first operand is the remote when a
-// remote has that name, as git reads `git push origin main`.
-void
+// remote has that name, as git reads `git push origin main`. Returns the
+// error to give when the first operand turns out to name no artifact
+// either (a pull learns of new artifacts only from the remote).
+std::optional<Error>
 split_operands(lake::Lake& lake,
                const fs::path& cwd,
                const std::vector<std::string>& operands,
@@ -24,22 +27,23 @@ split_operands(lake::Lake& lake,
 {
   refs = operands;
   if (refs.empty()) {
-    return;
+    return std::nullopt;
   }
   if (lake.config().find_remote(refs.front())) {
     remote = refs.front();
     refs.erase(refs.begin());
-    return;
+    return std::nullopt;
   }
-  // Neither a remote nor an artifact: say both, since either was meant.
   const std::string& first = refs.front();
   std::string name = first.substr(0, first.rfind('@'));
-  if (!lake::find_artifact(lake, name, cwd)) {
-    throw Error(Exit::not_found,
-                "no remote or artifact named " + quote(name),
-                "'mlake remote list' shows the remotes, 'mlake list' the "
-                "artifacts");
+  if (lake::find_artifact(lake, name, cwd)) {
+    return std::nullopt;
   }
+  // Neither a remote nor an artifact: say both, since either was meant.
+  return Error(Exit::not_found,
+               "no remote or artifact named " + quote(name),
+               "'mlake remote list' shows the remotes, 'mlake list' the "
+               "artifacts");
 }
 
 unsigned
@@ -119,7 +123,10 @@ setup_push(CLI::App& app)
       ->type_name("N");
   return [operands, jobs](Context& ctx) {
     remote::PushOptions options;
-    split_operands(*ctx.lake, ctx.cwd, *operands, options.remote, options.refs);
+    if (auto unknown = split_operands(
+            *ctx.lake, ctx.cwd, *operands, options.remote, options.refs)) {
+      throw *unknown;
+    }
     options.jobs = checked_jobs(*jobs);
     options.cwd = ctx.cwd;
     auto r = remote::push(*ctx.lake, options, ctx.progress);
@@ -165,7 +172,8 @@ setup_pull(CLI::App& app)
       ->type_name("N");
   return [operands, jobs, metadata_only](Context& ctx) {
     remote::PullOptions options;
-    split_operands(*ctx.lake, ctx.cwd, *operands, options.remote, options.refs);
+    auto unknown = split_operands(
+        *ctx.lake, ctx.cwd, *operands, options.remote, options.refs);
     if (*metadata_only && !options.refs.empty()) {
       throw Error(Exit::usage,
                   "--metadata-only downloads no content: name no versions");
@@ -174,7 +182,16 @@ setup_pull(CLI::App& app)
     options.update_workspace = !*metadata_only;
     options.jobs = checked_jobs(*jobs);
     options.cwd = ctx.cwd;
-    auto r = remote::pull(*ctx.lake, options, ctx.progress);
+    remote::PullResult r;
+    try {
+      r = remote::pull(*ctx.lake, options, ctx.progress);
+    } catch (const Error& e) {
+      // The remote did not know it either.
+      if (unknown && e.code() == Exit::not_found) {
+        throw *unknown;
+      }
+      throw;
+    }
     if (ctx.globals.json) {
       print_json(pull_json(r));
     } else if (!ctx.globals.quiet) {
