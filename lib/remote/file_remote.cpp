@@ -73,8 +73,7 @@ public:
     } else if (!fs::is_directory(st)) {
       throw Error(Exit::remote,
                   "remote " + quote(m_root.string()) + " is not a folder");
-    } else if (!fs::is_directory(m_root / "nodes", ec) &&
-               !fs::is_empty(m_root, ec)) {
+    } else if (!fs::is_directory(m_root / "nodes", ec) && !only_layout()) {
       throw Error(Exit::remote,
                   "folder " + quote(m_root.string()) +
                       " is not an mlake remote (it is not empty and has no "
@@ -243,6 +242,22 @@ public:
   }
 
 private:
+  // Whether the folder holds nothing but (part of) the remote layout: a
+  // push that started at the same time as this one may be making it.
+  bool
+  only_layout() const
+  {
+    std::error_code ec;
+    for (fs::directory_iterator it(m_root, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const auto name = it->path().filename().string();
+      if (name != "objects" && name != "nodes" && name != "tmp") {
+        return false;
+      }
+    }
+    return !ec;
+  }
+
   fs::path
   path_of(const std::string& key) const
   {

@@ -183,17 +183,31 @@ TEST_CASE("two lakes pushing at once both land and a third sees both",
         add(*l, {"files"}, "work of " + l->root().filename().string()).node);
     configure(*l, config);
   }
-  std::exception_ptr failed;
+  // Both into a remote that does not exist yet: both make its folders.
+  std::exception_ptr failed_b;
   std::thread other([&] {
     try {
       push(b);
     } catch (...) {
-      failed = std::current_exception();
+      failed_b = std::current_exception();
     }
   });
-  push(a);
+  std::exception_ptr failed_a;
+  try {
+    push(a);
+  } catch (...) {
+    failed_a = std::current_exception();
+  }
   other.join();
-  REQUIRE_FALSE(failed);
+  for (auto failed : {failed_a, failed_b}) {
+    if (failed) {
+      try {
+        std::rethrow_exception(failed);
+      } catch (const std::exception& e) {
+        FAIL("a push failed: " << e.what());
+      }
+    }
+  }
 
   remote::CloneOptions clone;
   clone.remote = config;
