@@ -17,25 +17,6 @@
 namespace mlake::cli {
 
 std::string
-human_size(std::uint64_t bytes)
-{
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 5) {
-    value /= 1024;
-    ++unit;
-  }
-  char buffer[32];
-  if (unit == 0) {
-    std::snprintf(buffer, sizeof(buffer), "%llu B", (unsigned long long)bytes);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, units[unit]);
-  }
-  return buffer;
-}
-
-std::string
 short_id(const std::string& id)
 {
   return id.substr(0, 10);

@@ -4,6 +4,7 @@
 
 #include <mlake/util/json.hpp>
 #include <mlake/util/progress.hpp>
+#include <mlake/util/text.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -13,7 +14,7 @@
 namespace mlake::cli {
 
 // 1.2 KiB, 3.4 GiB.
-std::string human_size(std::uint64_t bytes);
+using util::human_size;
 // An id or hash shortened for people, as git does.
 std::string short_id(const std::string& id);
 // "2026-11-27 13:14:04 UTC" from an RFC 3339 time.

@@ -1,6 +1,7 @@
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/refs.hpp>
 #include <mlake/lineage/graph.hpp>
+#include <mlake/util/text.hpp>
 #include <mlake/util/time.hpp>
 
 #include <algorithm>
@@ -16,25 +17,6 @@ std::string
 short_hash(const std::string& hash)
 {
   return hash.substr(0, 10);
-}
-
-std::string
-size_text(std::uint64_t bytes)
-{
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  char buffer[32];
-  if (unit == 0) {
-    std::snprintf(buffer, sizeof(buffer), "%llu B", (unsigned long long)bytes);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, units[unit]);
-  }
-  return buffer;
 }
 
 // Adds what one walk of the index found to the graph, each step, version
@@ -352,7 +334,7 @@ describe_step(const Step& s)
 std::string
 describe_version(const Version& v)
 {
-  return v.id + "  (" + v.type + ", " + size_text(v.size) + ", " +
+  return v.id + "  (" + v.type + ", " + util::human_size(v.size) + ", " +
          short_hash(v.hash) + ")";
 }
 
@@ -490,7 +472,7 @@ render_dot(const Graph& graph)
                     "  node [fontname=\"Helvetica\", fontsize=10];\n";
   for (const auto& v : graph.versions) {
     out += "  \"" + dot_escape(v.id) + "\" [shape=ellipse, label=\"" +
-           dot_escape(v.id) + "\\n" + size_text(v.size) + "\"" +
+           dot_escape(v.id) + "\\n" + util::human_size(v.size) + "\"" +
            (v.id == graph.root ? ", style=bold" : "") + "];\n";
   }
   for (const auto& s : graph.steps) {

@@ -13,12 +13,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -300,16 +300,8 @@ on_header(char* data, std::size_t size, std::size_t count, void* user)
     }
     return size * count;
   }
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    std::string value(line.substr(colon + 1));
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t\r\n") + 1);
-    call->response->headers[name] = value;
+  if (auto header = util::parse_header_line(line)) {
+    call->response->headers[header->first] = std::move(header->second);
   }
   return size * count;
 }

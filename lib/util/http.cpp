@@ -10,6 +10,23 @@
 
 namespace mlake::util {
 
+std::optional<std::pair<std::string, std::string>>
+parse_header_line(std::string_view line)
+{
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string name(line.substr(0, colon));
+  for (auto& c : name) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  std::string value(line.substr(colon + 1));
+  value.erase(0, value.find_first_not_of(" \t"));
+  value.erase(value.find_last_not_of(" \t\r\n") + 1);
+  return std::make_pair(std::move(name), std::move(value));
+}
+
 std::string
 redact_url(const std::string& url)
 {
@@ -58,19 +75,8 @@ std::size_t
 on_header(char* data, std::size_t size, std::size_t count, void* user)
 {
   auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * count);
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    std::string value(line.substr(colon + 1));
-    value.erase(0, value.find_first_not_of(" \t"));
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' ||
-                              value.back() == ' ')) {
-      value.pop_back();
-    }
+  if (auto header = parse_header_line(std::string_view(data, size * count))) {
+    const auto& [name, value] = *header;
     // Headers of a redirect are replaced by those of the final answer.
     if (name == "etag") {
       t->response->etag = value;

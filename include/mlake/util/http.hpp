@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace mlake::util {
 
@@ -28,6 +29,12 @@ struct HttpResponse
 HttpResponse http_get(const std::string& url,
                       const std::function<void(std::string_view)>& sink,
                       Progress& progress = no_progress());
+
+// A response header line as libcurl hands it over ("Name: value\r\n"):
+// the name in lower case and the value trimmed; nullopt for a line that is
+// not a header (a status line, the blank line after the headers).
+std::optional<std::pair<std::string, std::string>>
+parse_header_line(std::string_view line);
 
 // `url` without credentials ("https://user:token@host/x" -> "https://host/x").
 std::string redact_url(const std::string& url);
