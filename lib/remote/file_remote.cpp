@@ -2,6 +2,7 @@
 #include <mlake/util/error.hpp>
 #include <mlake/util/fs.hpp>
 #include <mlake/util/hash.hpp>
+#include <mlake/util/hashing_writer.hpp>
 #include <mlake/util/interrupt.hpp>
 
 #include <fcntl.h>
@@ -18,6 +19,9 @@ namespace mlake::remote {
 namespace {
 
 using util::UniqueFd;
+
+// Above this size an object is copied through util::HashingWriter.
+constexpr std::uint64_t large_object = 1 << 20;
 
 // What goes wrong on the remote's side (a folder it cannot write, a disk
 // that fails to sync) is the remote's failure: exit 12, not 2.
@@ -150,9 +154,7 @@ public:
     }
     UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in) {
-      throw Error(Exit::usage,
-                  "cannot read " + quote(source.string()) + ": " +
-                      util::errno_text(errno));
+      throw read_error(source);
     }
     auto out_ptr = on_remote(m_root, [&] {
       return std::make_unique<util::AtomicFile>(m_tmp, "object", 0444);
@@ -160,31 +162,9 @@ public:
     util::AtomicFile& out = *out_ptr;
     // Read and hashed once, on its way: damage on this side is never
     // passed on.
-    util::Sha256 hasher;
-    // Sized to the object: most are small, and a zeroed megabyte each
-    // would cost more than the copy.
-    const std::size_t capacity = static_cast<std::size_t>(
-        std::clamp<std::uint64_t>(size + 1, 4096, 1 << 20));
-    std::unique_ptr<char[]> buffer(new char[capacity]);
-    for (;;) {
-      ssize_t n = ::read(in.get(), buffer.get(), capacity);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        throw Error(Exit::usage,
-                    "cannot read " + quote(source.string()) + ": " +
-                        util::errno_text(errno));
-      }
-      if (n == 0) {
-        break;
-      }
-      const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
-      hasher.update(chunk);
-      on_remote(m_root, [&] { out.write(chunk); });
-      progress.advance(0, static_cast<std::uint64_t>(n));
-    }
-    std::string actual = hasher.hex_digest();
+    std::string actual =
+        size > large_object ? copy_large(in.get(), source, out, progress)
+                            : copy_small(in.get(), source, size, out, progress);
     if (!expected_sha256.empty() && actual != expected_sha256) {
       throw damaged_object(expected_sha256, actual);
     }
@@ -242,6 +222,74 @@ public:
   }
 
 private:
+  // Sized to the object: most are small, and a zeroed megabyte each would
+  // cost more than the copy.
+  std::string
+  copy_small(int in,
+             const fs::path& source,
+             std::uint64_t size,
+             util::AtomicFile& out,
+             util::Progress& progress)
+  {
+    util::Sha256 hasher;
+    const std::size_t capacity = static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(size + 1, 4096, large_object));
+    std::unique_ptr<char[]> buffer(new char[capacity]);
+    for (;;) {
+      ssize_t n = ::read(in, buffer.get(), capacity);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        throw read_error(source);
+      }
+      if (n == 0) {
+        break;
+      }
+      const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
+      hasher.update(chunk);
+      on_remote(m_root, [&] { out.write(chunk); });
+      progress.advance(0, static_cast<std::uint64_t>(n));
+    }
+    return hasher.hex_digest();
+  }
+
+  // Hashing overlaps writing, and the writes bypass the page cache.
+  std::string
+  copy_large(int in,
+             const fs::path& source,
+             util::AtomicFile& out,
+             util::Progress& progress)
+  {
+    ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    util::HashingWriter writer(out.fd(), out.tmp_path(), true);
+    for (;;) {
+      util::throw_if_interrupted();
+      std::span<char> room = writer.room();
+      ssize_t n = ::read(in, room.data(), room.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        throw read_error(source);
+      }
+      on_remote(m_root, [&] { writer.commit(static_cast<std::size_t>(n)); });
+      if (n == 0) {
+        break;
+      }
+      progress.advance(0, static_cast<std::uint64_t>(n));
+    }
+    return writer.finish();
+  }
+
+  static Error
+  read_error(const fs::path& source)
+  {
+    return Error(Exit::usage,
+                 "cannot read " + quote(source.string()) + ": " +
+                     util::errno_text(errno));
+  }
+
   // Whether the folder holds nothing but (part of) the remote layout: a
   // push that started at the same time as this one may be making it.
   bool

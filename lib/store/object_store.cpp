@@ -1,6 +1,7 @@
 #include <mlake/store/object_store.hpp>
 #include <mlake/util/error.hpp>
 #include <mlake/util/hash.hpp>
+#include <mlake/util/hashing_writer.hpp>
 #include <mlake/util/interrupt.hpp>
 
 #include <dirent.h>
@@ -10,12 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace mlake::store {
@@ -29,13 +26,9 @@ namespace {
 // whether it has the content before anything is written.
 constexpr std::size_t small_file_limit = 4 << 20;
 constexpr std::size_t chunk_size = 8 << 20;
-constexpr std::size_t pipeline_depth = 4;
-// Start write-back of a large object every so often, so that the batch
-// sync at the end has little left to do.
-constexpr std::size_t writeback_interval = 64 << 20;
-// O_DIRECT wants buffers, offsets and lengths aligned to the device's
-// logical block size; 4 KiB covers every common one.
-constexpr std::size_t direct_alignment = 4096;
+// Received content up to this size is held in memory until its end, then
+// stored like a small file; beyond it, it is streamed to disk.
+constexpr std::size_t received_in_memory = 1 << 20;
 
 ssize_t
 read_some(int fd, char* buffer, std::size_t size, const fs::path& path)
@@ -58,107 +51,6 @@ read_some(int fd, char* buffer, std::size_t size, const fs::path& path)
   }
   return static_cast<ssize_t>(total);
 }
-
-// Hashes chunks on its own thread while the caller writes them, so that
-// hashing and copying a large file overlap.
-class PipelinedHasher
-{
-public:
-  PipelinedHasher()
-  {
-    for (std::size_t i = 0; i < pipeline_depth; ++i) {
-      // Aligned for O_DIRECT writes.
-      m_buffers.emplace_back(
-          static_cast<char*>(std::aligned_alloc(direct_alignment, chunk_size)));
-      if (!m_buffers.back()) {
-        throw std::bad_alloc();
-      }
-      m_free.push_back(m_buffers.back().get());
-    }
-    m_thread = std::thread([this] { run(); });
-  }
-
-  ~PipelinedHasher()
-  {
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_stop = true;
-    }
-    m_cv.notify_all();
-    m_thread.join();
-  }
-
-  char*
-  acquire()
-  {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [this] { return !m_free.empty(); });
-    char* buffer = m_free.front();
-    m_free.pop_front();
-    return buffer;
-  }
-
-  // Hash `size` bytes of `buffer`; the buffer returns to the free list when
-  // done, and the caller may keep reading it until it calls acquire() again.
-  void
-  submit(char* buffer, std::size_t size)
-  {
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_work.emplace_back(buffer, size);
-    }
-    m_cv.notify_all();
-  }
-
-  std::string
-  finish()
-  {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [this] { return m_free.size() == pipeline_depth; });
-    return m_sha.hex_digest();
-  }
-
-private:
-  void
-  run()
-  {
-    for (;;) {
-      std::pair<char*, std::size_t> item;
-      {
-        std::unique_lock<std::mutex> lock(m_mutex);
-        m_cv.wait(lock, [this] { return m_stop || !m_work.empty(); });
-        if (m_work.empty()) {
-          return;
-        }
-        item = m_work.front();
-        m_work.pop_front();
-      }
-      m_sha.update(item.first, item.second);
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_free.push_back(item.first);
-      }
-      m_cv.notify_all();
-    }
-  }
-
-  util::Sha256 m_sha;
-  struct Free
-  {
-    void
-    operator()(char* p) const
-    {
-      std::free(p);
-    }
-  };
-  std::vector<std::unique_ptr<char, Free>> m_buffers;
-  std::deque<char*> m_free;
-  std::deque<std::pair<char*, std::size_t>> m_work;
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  bool m_stop = false;
-  std::thread m_thread;
-};
 
 bool
 try_reflink(int source_fd, int dest_fd)
@@ -245,18 +137,6 @@ public:
     } else {
       ++*m_store.m_unsynced;
     }
-  }
-
-  // Turn O_DIRECT on or off; returns whether it is now on.
-  bool
-  set_direct(bool on)
-  {
-    int flags = ::fcntl(fd(), F_GETFL);
-    if (flags < 0) {
-      return false;
-    }
-    flags = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
-    return ::fcntl(fd(), F_SETFL, flags) == 0 && on;
   }
 
   void
@@ -381,46 +261,28 @@ ObjectStore::put_file(const fs::path& source, util::Progress& progress) const
     // The filesystem shares the blocks; reading is then the only copy.
     out.hash = hash_stream(in.get(), source, progress, &out.size);
   } else {
-    PipelinedHasher hasher;
-    std::uint64_t since_writeback = 0;
-    // Large objects bypass the page cache: they are rarely read back soon,
-    // and writing through the cache would first have to find a gigabyte of
-    // free pages, then write them back. Where O_DIRECT is refused (tmpfs,
-    // some network filesystems) the copy is buffered.
-    bool direct = object.set_direct(true);
+    // The file just added is in the page cache already; its copy in the
+    // store is rarely read back soon.
+    util::HashingWriter writer(object.fd(), m_objects, true);
     for (;;) {
       util::throw_if_interrupted();
-      char* buffer = hasher.acquire();
-      ssize_t n = read_some(in.get(), buffer, chunk_size, source);
+      std::span<char> room = writer.room();
+      ssize_t n = read_some(in.get(), room.data(), room.size(), source);
+      writer.commit(static_cast<std::size_t>(n));
       if (n == 0) {
-        hasher.submit(buffer, 0);
         break;
       }
-      auto size = static_cast<std::size_t>(n);
-      hasher.submit(buffer, size);
-      if (direct && size % direct_alignment != 0) {
-        direct = object.set_direct(false); // the tail is not aligned
-      }
-      object.write(std::string_view(buffer, size));
-      out.size += size;
-      since_writeback += size;
-      if (!direct && since_writeback >= writeback_interval) {
-        ::sync_file_range(object.fd(),
-                          static_cast<off_t>(out.size - since_writeback),
-                          static_cast<off_t>(since_writeback),
-                          SYNC_FILE_RANGE_WRITE);
-        since_writeback = 0;
-      }
-      progress.advance(0, size);
+      progress.advance(0, static_cast<std::uint64_t>(n));
     }
-    out.hash = hasher.finish();
+    out.hash = writer.finish();
+    out.size = writer.size();
   }
   if (contains(out.hash)) {
     return out; // the copy is dropped with `object`
   }
-  // Most of it is on its way to disk already (see writeback_interval); a
-  // sync of this one file is cheaper than the batch sync of the whole
-  // filesystem, which would also flush whatever else is dirty there.
+  // Most of it is on its way to disk already (HashingWriter starts write-back
+  // as it goes); a sync of this one file is cheaper than the batch sync of the
+  // whole filesystem, which would also flush whatever else is dirty there.
   object.sync();
   object.publish(out.hash, true);
   out.added = true;
@@ -449,13 +311,24 @@ ObjectStore::receive(
   StoredObject out;
   out.hash = std::string(expected);
   NewObject object(*this);
-  util::Sha256 hasher;
+  thread_local std::string head;
+  head.clear();
+  std::optional<util::HashingWriter> writer;
   produce([&](std::string_view chunk) {
-    hasher.update(chunk);
-    object.write(chunk);
-    out.size += chunk.size();
+    if (!writer) {
+      if (head.size() + chunk.size() <= received_in_memory) {
+        head.append(chunk);
+        return;
+      }
+      // Around the page cache, although what arrives is usually checked
+      // out next: on the machines measured, writing it back from the cache
+      // took longer than reading it again from disk.
+      writer.emplace(object.fd(), m_objects, true);
+      writer->write(head);
+    }
+    writer->write(chunk);
   });
-  std::string actual = hasher.hex_digest();
+  std::string actual = writer ? writer->finish() : util::sha256_hex(head);
   if (actual != expected) {
     throw Error(Exit::integrity,
                 what + " arrived damaged: its content hashes to " + actual +
@@ -463,7 +336,15 @@ ObjectStore::receive(
                 "nothing of it was stored; run the transfer again, and "
                 "'mlake fsck' on the lake it came from");
   }
-  object.publish(out.hash);
+  if (writer) {
+    out.size = writer->size();
+    object.sync();
+    object.publish(out.hash, true);
+  } else {
+    out.size = head.size();
+    object.write(head);
+    object.publish(out.hash);
+  }
   out.added = true;
   return out;
 }
