@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -20,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace mlake::remote {
@@ -28,6 +31,55 @@ namespace {
 
 constexpr std::uint64_t default_part_size = 64ull << 20;
 constexpr int max_attempts = 5;
+// Objects larger than one range are downloaded a range at a time, several
+// at once: one connection to an S3 server seldom carries all it can send.
+constexpr std::uint64_t range_size = 8 << 20;
+constexpr int ranges_at_once = 4;
+// Threads that fetch ranges for downloads other than their own, across the
+// process: bounds the memory that ranges waiting for their turn can take.
+constexpr int max_range_helpers = 8;
+std::atomic<int> range_helpers_free{max_range_helpers};
+
+// How many of `wanted` range helpers may start; give them back with
+// release_range_helpers.
+int
+take_range_helpers(int wanted)
+{
+  int free = range_helpers_free.load();
+  for (;;) {
+    int take = std::min(free, wanted);
+    if (take <= 0) {
+      return 0;
+    }
+    if (range_helpers_free.compare_exchange_weak(free, free - take)) {
+      return take;
+    }
+  }
+}
+
+void
+release_range_helpers(int count)
+{
+  range_helpers_free += count;
+}
+
+// The total size in a Content-Range header: "bytes 0-99/1234" -> 1234.
+std::optional<std::uint64_t>
+content_range_total(const std::string& header)
+{
+  auto slash = header.rfind('/');
+  if (slash == std::string::npos || slash + 1 == header.size()) {
+    return std::nullopt;
+  }
+  std::uint64_t total = 0;
+  for (char c : header.substr(slash + 1)) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    total = total * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return total;
+}
 
 std::string
 env(const char* name)
@@ -458,14 +510,48 @@ public:
   void
   get(const std::string& key, const Sink& sink) override
   {
-    auto r = request("GET", m_prefix + key, {}, nullptr, &sink);
-    if (r.status == 200) {
+    // The empty content has no first byte to ask for: S3 answers a range
+    // of it with 416, s3rver with a broken 206.
+    static const std::string empty_object = object_key(util::sha256_hex(""));
+    if (key == empty_object) {
+      get_whole(key, sink);
       return;
     }
-    if (r.status == 404 && error_code(r) != "NoSuchBucket") {
-      throw Error(Exit::not_found, "remote " + quote(m_url) + " has no " + key);
+    // The first range tells the size; an object that fits in it is done.
+    std::uint64_t received = 0;
+    const Sink counting = [&](std::string_view data) {
+      sink(data);
+      received += data.size();
+    };
+    auto r = request("GET",
+                     m_prefix + key,
+                     {},
+                     nullptr,
+                     &counting,
+                     util::sha256_hex(""),
+                     true,
+                     range_header(0, range_size));
+    if (r.status == 206) {
+      auto total = content_range_total(r.headers["content-range"]);
+      if (!total) {
+        throw Error(Exit::remote,
+                    "S3 remote " + quote(m_url) + " answered a range of " +
+                        key + " without its size (Content-Range " +
+                        quote(r.headers["content-range"]) + ")");
+      }
+      if (received < *total) {
+        get_ranges(key, received, *total, sink);
+      }
+      return;
     }
-    throw failure(r, "cannot download " + key);
+    if (r.status == 200) {
+      return; // a server that ignores ranges sends it all
+    }
+    if (r.status == 416 && received == 0) {
+      get_whole(key, sink); // empty after all
+      return;
+    }
+    throw download_failure(r, key);
   }
 
   void
@@ -709,6 +795,158 @@ private:
                      (message.empty() ? "" : " (" + message + ")"));
   }
 
+  void
+  get_whole(const std::string& key, const Sink& sink)
+  {
+    auto r = request("GET", m_prefix + key, {}, nullptr, &sink);
+    if (r.status != 200) {
+      throw download_failure(r, key);
+    }
+  }
+
+  Error
+  download_failure(Response& r, const std::string& key)
+  {
+    if (r.status == 404 && error_code(r) != "NoSuchBucket") {
+      return Error(Exit::not_found,
+                   "remote " + quote(m_url) + " has no " + key);
+    }
+    return failure(r, "cannot download " + key);
+  }
+
+  static std::string
+  range_header(std::uint64_t from, std::uint64_t size)
+  {
+    return "bytes=" + std::to_string(from) + "-" +
+           std::to_string(from + size - 1);
+  }
+
+  // Bytes [start, total) of `key`, in ranges fetched by up to
+  // ranges_at_once threads and handed to `sink` in order. This thread
+  // hands them over, and fetches each range no helper has taken.
+  void
+  get_ranges(const std::string& key,
+             std::uint64_t start,
+             std::uint64_t total,
+             const Sink& sink)
+  {
+    const std::size_t count =
+        static_cast<std::size_t>((total - start + range_size - 1) / range_size);
+    struct Part
+    {
+      std::string bytes;
+      bool done = false;
+    };
+    std::vector<Part> parts(count);
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::size_t next_to_fetch = 0;
+    std::size_t delivered = 0;
+    std::exception_ptr error;
+
+    auto fetch = [&](std::size_t i) {
+      const std::uint64_t from = start + i * range_size;
+      const std::uint64_t size = std::min(range_size, total - from);
+      std::string bytes;
+      bytes.reserve(static_cast<std::size_t>(size));
+      const Sink into = [&](std::string_view data) { bytes.append(data); };
+      auto r = request("GET",
+                       m_prefix + key,
+                       {},
+                       nullptr,
+                       &into,
+                       util::sha256_hex(""),
+                       true,
+                       range_header(from, size));
+      if (r.status != 206) {
+        throw download_failure(r, key);
+      }
+      if (bytes.size() != size) {
+        throw Error(Exit::remote,
+                    "S3 remote " + quote(m_url) + " sent " +
+                        std::to_string(bytes.size()) + " bytes of " + key +
+                        " from byte " + std::to_string(from) + ", not " +
+                        std::to_string(size),
+                    "run the transfer again");
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      parts[i].bytes = std::move(bytes);
+      parts[i].done = true;
+      cv.notify_all();
+    };
+    auto help = [&] {
+      for (;;) {
+        std::size_t i = 0;
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          cv.wait(lock, [&] {
+            return error || next_to_fetch >= count ||
+                   next_to_fetch < delivered + ranges_at_once;
+          });
+          if (error || next_to_fetch >= count) {
+            return;
+          }
+          i = next_to_fetch++;
+        }
+        try {
+          fetch(i);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (!error) {
+            error = std::current_exception();
+          }
+          cv.notify_all();
+          return;
+        }
+      }
+    };
+
+    const int helper_count = take_range_helpers(
+        std::min<int>(ranges_at_once - 1, static_cast<int>(count) - 1));
+    std::vector<std::thread> helpers;
+    auto stop_helpers = [&] {
+      for (auto& helper : helpers) {
+        helper.join();
+      }
+      release_range_helpers(helper_count);
+    };
+    try {
+      for (int k = 0; k < helper_count; ++k) {
+        helpers.emplace_back(help);
+      }
+      for (std::size_t i = 0; i < count; ++i) {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (next_to_fetch == i && !error) {
+          ++next_to_fetch;
+          lock.unlock();
+          fetch(i);
+          lock.lock();
+        }
+        cv.wait(lock, [&] { return parts[i].done || error; });
+        if (error) {
+          std::rethrow_exception(error);
+        }
+        std::string bytes = std::move(parts[i].bytes);
+        lock.unlock();
+        sink(bytes);
+        lock.lock();
+        delivered = i + 1;
+        cv.notify_all();
+      }
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) {
+          error = std::current_exception();
+        }
+      }
+      cv.notify_all();
+      stop_helpers();
+      throw;
+    }
+    stop_helpers();
+  }
+
   // One signed request, retried with backoff on a 5xx answer, a timeout or
   // a dropped connection. A request whose body was partly given to a sink
   // is not retried: the sink cannot take it back.
@@ -719,7 +957,8 @@ private:
           const Body* body,
           const Sink* sink,
           const std::string& payload_hash = util::sha256_hex(""),
-          bool interruptible = true)
+          bool interruptible = true,
+          const std::string& range = "")
   {
     std::string path = (m_path_style ? "/" + m_bucket + "/" : "/") +
                        sigv4::uri_encode(object_key, false);
@@ -739,6 +978,7 @@ private:
                             sink,
                             payload_hash,
                             interruptible,
+                            range,
                             response);
       if (interruptible) {
         util::throw_if_interrupted();
@@ -778,6 +1018,7 @@ private:
           const Sink* sink,
           const std::string& payload_hash,
           bool interruptible,
+          const std::string& range,
           Response& response)
   {
     const auto& curl = util::libcurl();
@@ -795,6 +1036,9 @@ private:
       signing.headers.emplace_back("x-amz-security-token",
                                    credentials.session_token);
     }
+    if (!range.empty()) {
+      signing.headers.emplace_back("range", range);
+    }
     signing.payload_hash = payload_hash;
     const std::string auth =
         sigv4::authorization(credentials, signing, amz_date, m_region, "s3");
@@ -808,6 +1052,9 @@ private:
     add("x-amz-date: " + amz_date);
     if (!credentials.session_token.empty()) {
       add("x-amz-security-token: " + credentials.session_token);
+    }
+    if (!range.empty()) {
+      add("Range: " + range);
     }
     add("Expect:"); // no 100-continue round trip
     std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(

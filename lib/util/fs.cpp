@@ -227,6 +227,9 @@ copy_contents(int in, int out, const fs::path& source, const fs::path& dest)
   if (::ioctl(out, FICLONE, in) == 0) {
     return;
   }
+  // A larger read-ahead: the source may have just been written around the
+  // page cache (a large object received from a remote).
+  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   for (;;) {
     ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
     if (n > 0) {

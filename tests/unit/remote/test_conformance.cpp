@@ -90,6 +90,35 @@ conformance(remote::Remote& r, const TempDir& dir)
     CHECK(chunks > 1); // streamed, not handed over whole
   }
 
+  SECTION("an object of many ranges, read whole and given up halfway")
+  {
+    // S3 downloads it a range at a time, several at once: the bytes must
+    // still arrive in order, and a sink that fails must stop it cleanly.
+    const std::string content = random_bytes((37u << 20) + 5, 11);
+    const std::string hash = util::sha256_hex(content);
+    write_file(dir / "many.bin", content);
+    r.put_file(remote::object_key(hash),
+               dir / "many.bin",
+               content.size(),
+               hash,
+               util::no_progress());
+    CHECK(util::sha256_hex(get_all(r, remote::object_key(hash))) == hash);
+
+    std::size_t taken = 0;
+    auto error = error_of([&] {
+      r.get(remote::object_key(hash), [&](std::string_view chunk) {
+        taken += chunk.size();
+        if (taken > (12u << 20)) {
+          throw Error(Exit::usage, "disk full");
+        }
+      });
+    });
+    REQUIRE(error);
+    CHECK(std::string(error->what()) == "disk full");
+    // The remote is none the worse for it.
+    CHECK(util::sha256_hex(get_all(r, remote::object_key(hash))) == hash);
+  }
+
   SECTION("an empty object")
   {
     write_file(dir / "empty", "");
