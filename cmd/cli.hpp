@@ -78,6 +78,11 @@ Runner setup_split(CLI::App& app);
 Runner setup_remote(CLI::App& app);
 Runner setup_push(CLI::App& app);
 Runner setup_pull(CLI::App& app);
+Runner setup_approve(CLI::App& app);
+Runner setup_revoke(CLI::App& app);
+Runner setup_promote(CLI::App& app);
+Runner setup_metric(CLI::App& app);
+Runner setup_monitor(CLI::App& app);
 Runner setup_fetch(CLI::App& app);
 Runner setup_clone(CLI::App& app);
 

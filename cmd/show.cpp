@@ -20,6 +20,41 @@ join(const json& list)
   return out;
 }
 
+// Aliases, then promotions and approvals oldest first.
+void
+print_governance(const json& g)
+{
+  auto ref = [](const json& version) {
+    return version.is_null() ? std::string("@?")
+                             : "@" + std::to_string(version.get<int>());
+  };
+  if (g["aliases"].is_object() && !g["aliases"].empty()) {
+    std::cout << "\naliases\n";
+    for (const auto& [alias, target] : g["aliases"].items()) {
+      std::cout << "  " << pad(printable(alias), 12) << ref(target["version"])
+                << "\n";
+    }
+  }
+  if (!g["promotions"].empty() || !g["approvals"].empty()) {
+    std::cout << "\ngovernance\n";
+  }
+  for (const auto& p : g["promotions"]) {
+    std::cout << "  " << human_time(p["time"]) << "  promoted "
+              << ref(p["version"]) << " to "
+              << printable(p["alias"].get<std::string>())
+              << (p["forced"].get<bool>() ? " (forced)" : "") << "  ("
+              << printable(p["user"].get<std::string>()) << ": "
+              << printable(p["message"].get<std::string>()) << ")\n";
+  }
+  for (const auto& a : g["approvals"]) {
+    std::cout << "  " << human_time(a["time"]) << "  "
+              << (a["decision"] == "approve" ? "approved " : "revoked  ")
+              << ref(a["version"]) << "  ("
+              << printable(a["user"]["name"].get<std::string>()) << ": "
+              << printable(a["message"].get<std::string>()) << ")\n";
+  }
+}
+
 void
 print_artifact(const json& a)
 {
@@ -44,6 +79,7 @@ print_artifact(const json& a)
               << printable(v["user"]["name"].get<std::string>()) << ": "
               << printable(v["message"].get<std::string>()) << "\n";
   }
+  print_governance(a["governance"]);
   if (!a["metadata_history"].empty()) {
     std::cout << "\nmetadata changes\n";
     for (const auto& c : a["metadata_history"]) {
@@ -223,6 +259,15 @@ print_version(const json& v)
               << printable(input["artifact"].get<std::string>()) << " ("
               << short_id(input["hash"]) << ")\n";
   }
+  const json& g = v["governance"];
+  std::string status = g["approved"].get<bool>()
+                           ? "approved by " + printable(join(g["approved_by"]))
+                           : "not approved";
+  if (!g["aliases"].empty()) {
+    status += "; " + printable(join(g["aliases"]));
+  }
+  std::cout << "Status " << status << "\n";
+  print_governance(g);
 }
 
 } // namespace

@@ -35,6 +35,20 @@ normal_time(const json& node, const char* which)
   return util::format_rfc3339(t);
 }
 
+// `object[key]` as RFC 3339 in the index's form, or `fallback` when it is
+// missing or not a time.
+std::string
+time_field(const json& object, const char* key, const std::string& fallback)
+{
+  auto it = object.find(key);
+  util::Micros t = 0;
+  if (it == object.end() || !it->is_string() ||
+      !util::parse_rfc3339(it->get<std::string>(), t)) {
+    return fallback;
+  }
+  return util::format_rfc3339(t);
+}
+
 std::string
 string_field(const json& node, const char* key)
 {
@@ -213,7 +227,9 @@ Index::clear_projection()
                               "annotations",
                               "artifact_fields",
                               "artifact_tags",
-                              "users"}) {
+                              "users",
+                              "promotions",
+                              "approvals"}) {
       m_db->exec(std::string("DELETE FROM ") + table);
     }
   });
@@ -299,20 +315,68 @@ Index::apply(const std::string& id, const json& node)
         q.exec();
       }
     }
+    // What a governance node (promote, approve, revoke, metric) acts on:
+    // its one input, a version.
+    const std::string kind = node["kind"].get<std::string>();
+    const json* subject = nullptr;
+    if ((kind == "promote" || kind == "approve" || kind == "revoke" ||
+         kind == "metric") &&
+        node["inputs"].size() == 1 && node["inputs"][0].contains("node") &&
+        node["inputs"][0]["node"].is_string()) {
+      subject = &node["inputs"][0];
+    }
     if (node.contains("metrics") && node["metrics"].is_object()) {
+      std::string time = time_end;
+      std::string source = kind;
+      if (kind == "metric" && node.contains("observation") &&
+          node["observation"].is_object()) {
+        time = time_field(node["observation"], "time", time_end);
+        source = string_field(node["observation"], "source");
+      }
       for (const auto& [key, value] : node["metrics"].items()) {
         if (!value.is_number()) {
           continue; // kept in the node; the table is for numbers
         }
-        auto& q = stmt("INSERT INTO metrics(node, key, value, time, source) "
-                       "VALUES(?, ?, ?, ?, ?)");
+        auto& q = stmt("INSERT INTO metrics(node, key, value, time, source, "
+                       "artifact, version_node) VALUES(?, ?, ?, ?, ?, ?, ?)");
         q.bind(1, id);
         q.bind(2, key);
         q.bind(3, value.get<double>());
-        q.bind(4, time_end);
-        q.bind(5, node["kind"].get<std::string>());
+        q.bind(4, time);
+        q.bind(5, source);
+        if (subject && kind == "metric") {
+          q.bind(6, (*subject)["artifact"].get<std::string>());
+          q.bind(7, (*subject)["node"].get<std::string>());
+        }
         q.exec();
       }
+    }
+    if (subject && kind == "promote" && node.contains("alias") &&
+        node["alias"].is_string()) {
+      auto& q = stmt("INSERT OR IGNORE INTO promotions(node, artifact, alias, "
+                     "version_node, hash, time, forced) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, id);
+      q.bind(2, (*subject)["artifact"].get<std::string>());
+      q.bind(3, node["alias"].get<std::string>());
+      q.bind(4, (*subject)["node"].get<std::string>());
+      q.bind(5, (*subject)["hash"].get<std::string>());
+      q.bind(6, time_end);
+      const json& policy = node.value("policy", json::object());
+      q.bind(7, policy.is_object() && policy.value("forced", false) ? 1 : 0);
+      q.exec();
+    }
+    if (subject && (kind == "approve" || kind == "revoke")) {
+      auto& q = stmt("INSERT OR IGNORE INTO approvals(node, artifact, "
+                     "version_node, hash, decision, time) "
+                     "VALUES(?, ?, ?, ?, ?, ?)");
+      q.bind(1, id);
+      q.bind(2, (*subject)["artifact"].get<std::string>());
+      q.bind(3, (*subject)["node"].get<std::string>());
+      q.bind(4, (*subject)["hash"].get<std::string>());
+      q.bind(5, kind);
+      q.bind(6, time_end);
+      q.exec();
     }
     for (const auto& parent : node["parents"]) {
       auto& q = stmt("INSERT OR IGNORE INTO node_parents(node, parent) "
@@ -1083,6 +1147,132 @@ StatSnapshot::find(std::string_view path) const
       path,
       [](const StatEntry& e, std::string_view p) { return e.path < p; });
   return it != m_entries.end() && it->path == path ? &*it : nullptr;
+}
+
+std::vector<PromotionRow>
+Index::promotions(const std::string& artifact)
+{
+  return guard(m_path, [&] {
+    std::vector<PromotionRow> rows;
+    auto& q = stmt("SELECT p.node, p.artifact, p.alias, p.version_node, "
+                   "p.hash, p.time, p.forced, n.user_name, n.message "
+                   "FROM promotions p JOIN nodes n ON n.id = p.node "
+                   "WHERE p.artifact = ? ORDER BY p.time, p.node");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      PromotionRow row;
+      row.node = q.getColumn(0).getString();
+      row.artifact = q.getColumn(1).getString();
+      row.alias = q.getColumn(2).getString();
+      row.version_node = q.getColumn(3).getString();
+      row.hash = q.getColumn(4).getString();
+      row.time = q.getColumn(5).getString();
+      row.forced = q.getColumn(6).getInt() != 0;
+      row.user_name = q.getColumn(7).getString();
+      row.message = q.getColumn(8).getString();
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+std::optional<std::string>
+Index::alias_target(const std::string& artifact, const std::string& alias)
+{
+  return guard(m_path, [&]() -> std::optional<std::string> {
+    auto& q = stmt("SELECT version_node FROM promotions WHERE artifact = ? "
+                   "AND alias = ? ORDER BY time DESC, node DESC LIMIT 1");
+    q.bind(1, artifact);
+    q.bind(2, alias);
+    if (q.executeStep()) {
+      return q.getColumn(0).getString();
+    }
+    return std::nullopt;
+  });
+}
+
+std::vector<ApprovalRow>
+Index::approvals(const std::string& artifact)
+{
+  return guard(m_path, [&] {
+    std::vector<ApprovalRow> rows;
+    auto& q = stmt("SELECT a.node, a.artifact, a.version_node, a.hash, "
+                   "a.decision, a.time, n.user_name, n.user_email, "
+                   "n.message FROM approvals a JOIN nodes n ON n.id = a.node "
+                   "WHERE a.artifact = ? ORDER BY a.time, a.node");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      ApprovalRow row;
+      row.node = q.getColumn(0).getString();
+      row.artifact = q.getColumn(1).getString();
+      row.version_node = q.getColumn(2).getString();
+      row.hash = q.getColumn(3).getString();
+      row.decision = q.getColumn(4).getString();
+      row.time = q.getColumn(5).getString();
+      row.user_name = q.getColumn(6).getString();
+      row.user_email = q.getColumn(7).getString();
+      row.message = q.getColumn(8).getString();
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+namespace {
+
+MetricRow
+read_metric_row(SQLite::Statement& q)
+{
+  MetricRow row;
+  row.node = q.getColumn(0).getString();
+  row.kind = q.getColumn(1).getString();
+  row.key = q.getColumn(2).getString();
+  row.value = q.getColumn(3).getDouble();
+  row.time = q.getColumn(4).getString();
+  row.source = q.getColumn(5).getString();
+  return row;
+}
+
+} // namespace
+
+std::vector<MetricRow>
+Index::observations(const std::string& artifact,
+                    const std::string& version_node)
+{
+  return guard(m_path, [&] {
+    std::vector<MetricRow> rows;
+    auto& q = stmt("SELECT m.node, n.kind, m.key, m.value, m.time, "
+                   "m.source FROM metrics m JOIN nodes n ON n.id = m.node "
+                   "WHERE m.artifact = ? AND m.version_node = ? "
+                   "AND n.kind = 'metric' ORDER BY m.time, m.node, m.key");
+    q.bind(1, artifact);
+    q.bind(2, version_node);
+    while (q.executeStep()) {
+      rows.push_back(read_metric_row(q));
+    }
+    return rows;
+  });
+}
+
+std::vector<MetricRow>
+Index::version_metrics(const std::string& artifact,
+                       const std::string& version_node)
+{
+  return guard(m_path, [&] {
+    std::vector<MetricRow> rows;
+    auto& q = stmt(
+        "SELECT m.node, n.kind, m.key, m.value, m.time, m.source "
+        "FROM metrics m JOIN nodes n ON n.id = m.node "
+        "WHERE n.kind <> 'metric' AND (m.node = ?2 OR m.node IN "
+        "(SELECT node FROM node_io WHERE direction = 'in' AND "
+        "artifact = ?1 AND source = ?2)) ORDER BY n.time_end, m.node, m.key");
+    q.bind(1, artifact);
+    q.bind(2, version_node);
+    while (q.executeStep()) {
+      rows.push_back(read_metric_row(q));
+    }
+    return rows;
+  });
 }
 
 StatSnapshot

@@ -182,6 +182,38 @@ ALTER TABLE node_io ADD COLUMN source TEXT;
 CREATE INDEX node_io_source ON node_io(source, artifact);
 )sql",
        true},
+      {3,
+       R"sql(
+-- Governance records, each a node: an alias pointed at a version, an
+-- approval of a version or its withdrawal. `version_node` names the node
+-- that recorded the version (a version is an artifact and that node).
+CREATE TABLE promotions(
+  node TEXT PRIMARY KEY,
+  artifact TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version_node TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  forced INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX promotions_alias ON promotions(artifact, alias, time, node);
+
+CREATE TABLE approvals(
+  node TEXT PRIMARY KEY,
+  artifact TEXT NOT NULL,
+  version_node TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK(decision IN ('approve', 'revoke')),
+  time TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX approvals_version ON approvals(artifact, version_node, time);
+
+-- Observations of a deployed version (metric nodes) keep the version they
+-- observed and the time they were made, which may precede the node.
+ALTER TABLE metrics ADD COLUMN version_node TEXT;
+CREATE INDEX metrics_version ON metrics(artifact, version_node, time);
+)sql",
+       true},
   };
   return steps;
 }

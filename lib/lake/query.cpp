@@ -127,6 +127,75 @@ artifact_summary(const index::ArtifactRow& a)
   return out;
 }
 
+// Aliases, promotions and approvals of one artifact; of one version when
+// `version` is given.
+json
+governance_json(index::Index& idx,
+                const std::string& artifact,
+                const std::vector<index::VersionRow>& versions,
+                const index::VersionRow* version)
+{
+  std::map<std::string, int> ordinal;
+  for (const auto& v : versions) {
+    ordinal[v.node] = v.ordinal;
+  }
+  auto ordinal_of = [&](const std::string& node) -> json {
+    auto it = ordinal.find(node);
+    return it == ordinal.end() ? json(nullptr) : json(it->second);
+  };
+  json aliases = json::object();
+  json promotions = json::array();
+  for (const auto& p : idx.promotions(artifact)) {
+    aliases[p.alias] = {{"version", ordinal_of(p.version_node)},
+                        {"node", p.version_node}};
+    if (version && p.version_node != version->node) {
+      continue;
+    }
+    promotions.push_back({{"node", p.node},
+                          {"alias", p.alias},
+                          {"version", ordinal_of(p.version_node)},
+                          {"time", p.time},
+                          {"user", p.user_name},
+                          {"message", p.message},
+                          {"forced", p.forced}});
+  }
+  const auto rows = idx.approvals(artifact);
+  json approvals = json::array();
+  for (const auto& a : rows) {
+    if (version && a.version_node != version->node) {
+      continue;
+    }
+    approvals.push_back({{"node", a.node},
+                         {"decision", a.decision},
+                         {"version", ordinal_of(a.version_node)},
+                         {"time", a.time},
+                         {"user", user_json(a.user_name, a.user_email)},
+                         {"message", a.message}});
+  }
+  json out = {{"promotions", promotions}, {"approvals", approvals}};
+  if (!version) {
+    out["aliases"] = aliases;
+    return out;
+  }
+  json here = json::array();
+  for (const auto& [alias, target] : aliases.items()) {
+    if (target["node"] == version->node) {
+      here.push_back(alias);
+    }
+  }
+  out["aliases"] = here;
+  json approvers = json::array();
+  for (const auto* a : approvals_in_force(rows, version->node)) {
+    if (std::find(approvers.begin(), approvers.end(), a->user_name) ==
+        approvers.end()) {
+      approvers.push_back(a->user_name);
+    }
+  }
+  out["approved"] = !approvers.empty();
+  out["approved_by"] = approvers;
+  return out;
+}
+
 json
 show_artifact(Lake& lake, const std::string& name)
 {
@@ -153,6 +222,7 @@ show_artifact(Lake& lake, const std::string& name)
                        {"message", a.message}});
   }
   out["metadata_history"] = std::move(changes);
+  out["governance"] = governance_json(idx, name, idx.versions(name), nullptr);
   return out;
 }
 
@@ -243,6 +313,8 @@ show_version(Lake& lake, const index::VersionRow& v)
   auto io = idx.node_io(v.node);
   how["inputs"] = io_json(io, "in", ordinals);
   out["how"] = std::move(how);
+  out["governance"] =
+      governance_json(idx, v.artifact, idx.versions(v.artifact), &v);
   return out;
 }
 
@@ -402,6 +474,24 @@ annotate(Lake& lake, const AnnotateOptions& options)
     }
   }
   return {{"node", id}, {"artifact", name}, {"changes", changes}};
+}
+
+std::vector<const index::ApprovalRow*>
+approvals_in_force(const std::vector<index::ApprovalRow>& approvals,
+                   const std::string& version_node)
+{
+  std::vector<const index::ApprovalRow*> out;
+  for (const auto& row : approvals) {
+    if (row.version_node != version_node) {
+      continue;
+    }
+    if (row.decision == "revoke") {
+      out.clear();
+    } else {
+      out.push_back(&row);
+    }
+  }
+  return out;
 }
 
 } // namespace mlake::lake

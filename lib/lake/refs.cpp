@@ -96,8 +96,8 @@ pick_version(const std::string& artifact,
   }
   throw Error(Exit::not_found,
               "no version " + quote(spec) + " of " + quote(artifact),
-              "versions are N (1, 2, ...), 'latest', or a hash prefix; run "
-              "'mlake show " +
+              "versions are N (1, 2, ...), 'latest', an alias set by 'mlake "
+              "promote', or a hash prefix; run 'mlake show " +
                   artifact + "' to list them");
 }
 
@@ -154,8 +154,20 @@ resolve_version(Lake& lake, const std::string& text, const fs::path& cwd)
   if (at != std::string::npos && at > 0) {
     std::string base = text.substr(0, at);
     if (auto name = find_artifact(lake, base, cwd)) {
-      return pick_version(
-          *name, lake.index().versions(*name), text.substr(at + 1));
+      const std::string spec = text.substr(at + 1);
+      auto versions = lake.index().versions(*name);
+      // An alias a promotion set (production, staging, ...) before any
+      // other reading: it may look like a hash prefix ("deadbeef").
+      if (spec != "latest" && !all_digits(spec)) {
+        if (auto target = lake.index().alias_target(*name, spec)) {
+          for (const auto& v : versions) {
+            if (v.node == *target) {
+              return v;
+            }
+          }
+        }
+      }
+      return pick_version(*name, versions, spec);
     }
   }
   throw unknown_name(lake, text, cwd, "artifact");

@@ -3,6 +3,7 @@
 // Pieces shared by add, status and checkout.
 
 #include <mlake/index/index.hpp>
+#include <mlake/lake/lake.hpp>
 #include <mlake/store/tree.hpp>
 #include <mlake/store/walk.hpp>
 #include <mlake/util/fs.hpp>
@@ -97,8 +98,5 @@ void store_snapshot(index::Index& index,
 // project's .gitignore when the project is in a git work tree.
 void ensure_gitignored(const fs::path& root,
                        const std::vector<std::string>& rels);
-
-// OS, architecture and mlake version, recorded in every node.
-json basic_env();
 
 } // namespace mlake::lake

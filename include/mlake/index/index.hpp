@@ -108,6 +108,46 @@ struct AnnotationRow
   std::string message;
 };
 
+// An alias pointed at a version by a promote node.
+struct PromotionRow
+{
+  std::string node;
+  std::string artifact;
+  std::string alias;
+  std::string version_node; // the node that recorded the version
+  std::string hash;
+  std::string time;
+  std::string user_name;
+  std::string message;
+  bool forced = false; // made against the policy, with --force
+};
+
+// An approval of a version, or its withdrawal ("approve" or "revoke").
+struct ApprovalRow
+{
+  std::string node;
+  std::string artifact;
+  std::string version_node;
+  std::string hash;
+  std::string decision;
+  std::string time;
+  std::string user_name;
+  std::string user_email;
+  std::string message;
+};
+
+// One number a node recorded: a run's metric, or an observation of a
+// deployed version (a metric node: `time` is when it was observed).
+struct MetricRow
+{
+  std::string node;
+  std::string kind; // of the node
+  std::string key;
+  double value = 0;
+  std::string time;
+  std::string source;
+};
+
 // What the stat cache knows of one file below a tracked path: its stat
 // when it was last hashed, and the hash. Views point into the snapshot
 // (or, for put_stat_snapshot, into the caller's strings).
@@ -251,6 +291,23 @@ public:
   std::vector<AnnotationRow> annotations(const std::string& artifact);
   // Every version (of any artifact) whose content is `hash`.
   std::vector<VersionRow> versions_with_hash(const std::string& hash);
+
+  // --- governance
+  // Every promotion of `artifact`'s versions, oldest first.
+  std::vector<PromotionRow> promotions(const std::string& artifact);
+  // The node that recorded the version `alias` points at now.
+  std::optional<std::string> alias_target(const std::string& artifact,
+                                          const std::string& alias);
+  // Every approval and revocation of `artifact`'s versions, oldest first.
+  std::vector<ApprovalRow> approvals(const std::string& artifact);
+  // Observations of one version (metric nodes), in observed-time order.
+  std::vector<MetricRow> observations(const std::string& artifact,
+                                      const std::string& version_node);
+  // The metrics one version was measured with before it was deployed:
+  // those of the node that made it and of the nodes that read it
+  // (evaluations), oldest first.
+  std::vector<MetricRow> version_metrics(const std::string& artifact,
+                                         const std::string& version_node);
 
   // --- stat cache, one snapshot per tracked path (project-relative)
   // An empty snapshot when nothing is cached for `root`.

@@ -21,6 +21,9 @@ namespace fs = std::filesystem;
 // The current node format; written into every node as "format".
 constexpr int node_format = 1;
 
+// OS, architecture and mlake version, recorded in every node.
+json basic_env();
+
 // A project with its `.mlake` folder: the object and node stores, the
 // index, the configuration and the writer lock.
 class Lake

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mlake/index/index.hpp>
 #include <mlake/util/json.hpp>
 
 #include <filesystem>
@@ -31,6 +32,13 @@ json show(Lake& lake, const std::string& ref, const fs::path& cwd);
 
 // Every artifact (of `kind`, when given) with its latest version.
 json list(Lake& lake, const std::optional<std::string>& kind);
+
+// The approvals of the version `version_node` recorded that are in force
+// now: those after its latest revocation (a revocation withdraws every
+// approval before it).
+std::vector<const index::ApprovalRow*>
+approvals_in_force(const std::vector<index::ApprovalRow>& approvals,
+                   const std::string& version_node);
 
 struct AnnotateOptions
 {

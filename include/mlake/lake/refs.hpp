@@ -32,8 +32,9 @@ Error unknown_name(Lake& lake,
                    const std::string& what);
 
 // The version `text` names: NAME (the latest), NAME@N (the Nth, counting
-// from 1 in time order), NAME@latest, NAME@<7+ hex digits> (a prefix of the
-// content hash or of the recording node's id). NAME may be a path. Throws
+// from 1 in time order), NAME@latest, NAME@ALIAS (where `mlake promote`
+// pointed ALIAS last), NAME@<7+ hex digits> (a prefix of the content hash
+// or of the recording node's id). NAME may be a path. Throws
 // Error(Exit::not_found) saying what is missing.
 index::VersionRow
 resolve_version(Lake& lake, const std::string& text, const fs::path& cwd);

@@ -1,0 +1,214 @@
+// approve, revoke, promote, metric and monitor: the governance records.
+
+#include <mlake/governance/records.hpp>
+#include <mlake/util/error.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli.hpp"
+#include "output.hpp"
+
+namespace mlake::cli {
+
+namespace {
+
+Runner
+setup_decision(CLI::App& app, bool revoke)
+{
+  auto options = std::make_shared<governance::ApproveOptions>();
+  options->revoke = revoke;
+  app.add_option("NAME@VER",
+                 options->ref,
+                 revoke ? "The version whose approvals to withdraw"
+                        : "The version to approve")
+      ->required();
+  app.add_option("-m,--message", options->message, "Why")->required();
+  return [options](Context& ctx) {
+    options->cwd = ctx.cwd;
+    json result = governance::approve(*ctx.lake, *options);
+    if (ctx.globals.json) {
+      print_json(result);
+    } else if (!ctx.globals.quiet) {
+      std::cout << (options->revoke ? "revoked approval of " : "approved ")
+                << result["version"]["ref"].get<std::string>() << " ("
+                << short_id(result["node"].get<std::string>()) << ")\n";
+    }
+    return 0;
+  };
+}
+
+std::string
+format_number(double value)
+{
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+} // namespace
+
+Runner
+setup_approve(CLI::App& app)
+{
+  return setup_decision(app, false);
+}
+
+Runner
+setup_revoke(CLI::App& app)
+{
+  return setup_decision(app, true);
+}
+
+Runner
+setup_promote(CLI::App& app)
+{
+  auto options = std::make_shared<governance::PromoteOptions>();
+  app.add_option("NAME@VER", options->ref, "The version to promote")
+      ->required();
+  app.add_option("--to",
+                 options->alias,
+                 "The alias: production, staging, champion, ...")
+      ->required()
+      ->type_name("ALIAS");
+  app.add_option("-m,--message", options->message, "Why")->required();
+  return [options](Context& ctx) {
+    options->cwd = ctx.cwd;
+    json result = governance::promote(*ctx.lake, *options);
+    if (ctx.globals.json) {
+      print_json(result);
+    } else if (!ctx.globals.quiet) {
+      std::cout << result["artifact"].get<std::string>() << "@"
+                << options->alias << " -> "
+                << result["version"]["ref"].get<std::string>();
+      if (!result["previous"].is_null()) {
+        std::cout << " (was " << result["previous"]["ref"].get<std::string>()
+                  << ")";
+      }
+      std::cout << "\nrecorded node "
+                << short_id(result["node"].get<std::string>()) << "\n";
+    }
+    return 0;
+  };
+}
+
+Runner
+setup_metric(CLI::App& app)
+{
+  struct Args
+  {
+    std::string action;
+    std::vector<std::string> operands;
+    std::string time, source, message;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("ACTION", args->action, "log")
+      ->required()
+      ->check(CLI::IsMember({"log"}));
+  app.add_option("NAME[@VER] KEY=VALUE...",
+                 args->operands,
+                 "The version observed (NAME alone: its production alias, "
+                 "else the latest), then the observations");
+  app.add_option("--time", args->time, "When it was observed (RFC 3339)");
+  app.add_option("--source", args->source, "Who or what observed it");
+  app.add_option("-m,--message", args->message, "Why (default: what)");
+  return [args, &app](Context& ctx) {
+    if (args->operands.size() < 2) {
+      throw Error(Exit::usage,
+                  "metric log needs a version and at least one KEY=VALUE",
+                  "e.g. 'mlake metric log model@production accuracy=0.91'");
+    }
+    governance::MetricLogOptions options;
+    options.cwd = ctx.cwd;
+    options.ref = args->operands.front();
+    options.values.assign(args->operands.begin() + 1, args->operands.end());
+    if (app.count("--time")) {
+      options.time = args->time;
+    }
+    if (app.count("--source")) {
+      options.source = args->source;
+    }
+    if (app.count("--message")) {
+      options.message = args->message;
+    }
+    json result = governance::log_metrics(*ctx.lake, options);
+    if (ctx.globals.json) {
+      print_json(result);
+    } else if (!ctx.globals.quiet) {
+      std::cout << "observed " << result["version"]["ref"].get<std::string>()
+                << " at " << result["time"].get<std::string>() << " ("
+                << short_id(result["node"].get<std::string>()) << ")\n";
+    }
+    return 0;
+  };
+}
+
+Runner
+setup_monitor(CLI::App& app)
+{
+  auto options = std::make_shared<governance::MonitorOptions>();
+  auto exit_code = std::make_shared<bool>(false);
+  auto metric = std::make_shared<std::string>();
+  app.add_option("NAME[@VER]",
+                 options->ref,
+                 "The version (NAME alone: its production alias, else the "
+                 "latest)")
+      ->required();
+  app.add_option("--metric", *metric, "Only this metric")->type_name("KEY");
+  app.add_option("--threshold",
+                 options->threshold,
+                 "Flag a change for the worse beyond this fraction of the "
+                 "evaluated value (default 0.05)")
+      ->type_name("FRACTION");
+  app.add_flag(
+      "--exit-code", *exit_code, "Exit with 1 when a metric is flagged");
+  return [options, exit_code, metric, &app](Context& ctx) {
+    options->cwd = ctx.cwd;
+    if (app.count("--metric")) {
+      options->metric = *metric;
+    }
+    json result = governance::monitor(*ctx.lake, *options);
+    if (ctx.globals.json) {
+      print_json(result);
+    } else {
+      std::cout << result["version"]["ref"].get<std::string>();
+      for (const auto& alias : result["aliases"]) {
+        std::cout << " [" << alias.get<std::string>() << "]";
+      }
+      std::cout << "\n";
+      if (result["metrics"].empty()) {
+        std::cout << "  no observations yet (record them with 'mlake metric "
+                     "log')\n";
+      }
+      for (const auto& m : result["metrics"]) {
+        std::cout << "  " << m["key"].get<std::string>() << " ("
+                  << m["direction"].get<std::string>() << "): ";
+        if (m["baseline"].is_null()) {
+          std::cout << "no evaluated value to compare with";
+        } else {
+          std::cout << "evaluated "
+                    << format_number(m["baseline"]["value"].get<double>());
+        }
+        if (m["latest"].is_null()) {
+          std::cout << ", not observed\n";
+          continue;
+        }
+        std::cout << ", observed";
+        for (const auto& o : m["observations"]) {
+          std::cout << " " << format_number(o["value"].get<double>());
+        }
+        if (!m["change"].is_null()) {
+          std::cout << " (" << (m["change"].get<double>() >= 0 ? "+" : "")
+                    << format_number(m["change"].get<double>() * 100) << "%)";
+        }
+        if (m["degraded"].get<bool>()) {
+          std::cout << "  DEGRADED";
+        }
+        std::cout << "\n";
+      }
+    }
+    return *exit_code && result["degraded"].get<bool>() ? 1 : 0;
+  };
+}
+
+} // namespace mlake::cli
