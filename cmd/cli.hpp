@@ -83,6 +83,7 @@ Runner setup_revoke(CLI::App& app);
 Runner setup_promote(CLI::App& app);
 Runner setup_metric(CLI::App& app);
 Runner setup_monitor(CLI::App& app);
+Runner setup_search(CLI::App& app);
 Runner setup_fetch(CLI::App& app);
 Runner setup_clone(CLI::App& app);
 

@@ -198,8 +198,12 @@ setup_monitor(CLI::App& app)
           std::cout << " " << format_number(o["value"].get<double>());
         }
         if (!m["change"].is_null()) {
-          std::cout << " (" << (m["change"].get<double>() >= 0 ? "+" : "")
-                    << format_number(m["change"].get<double>() * 100) << "%)";
+          // Relative to the baseline, or the difference when it was 0.
+          const double change = m["change"].get<double>();
+          const bool relative = m["baseline"]["value"].get<double>() != 0;
+          std::cout << " (" << (change >= 0 ? "+" : "")
+                    << format_number(relative ? change * 100 : change)
+                    << (relative ? "%)" : ")");
         }
         if (m["degraded"].get<bool>()) {
           std::cout << "  DEGRADED";

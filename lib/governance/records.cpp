@@ -212,7 +212,9 @@ log_metrics(lake::Lake& lake, const MetricLogOptions& options)
     std::string value = eq == std::string::npos ? "" : text.substr(eq + 1);
     double number = 0;
     std::size_t used = 0;
-    bool ok = !key.empty() && !value.empty();
+    // Decimal only: std::stod would also read hex ("0x10") and "inf".
+    bool ok = !key.empty() && !value.empty() &&
+              value.find_first_not_of("0123456789+-.eE") == std::string::npos;
     if (ok) {
       try {
         number = std::stod(value, &used);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "schema.hpp"
 
@@ -47,6 +49,19 @@ time_field(const json& object, const char* key, const std::string& fallback)
     return fallback;
   }
   return util::format_rfc3339(t);
+}
+
+// Add `words` to a search document's text.
+void
+append_words(std::string& text, const std::string& words)
+{
+  if (words.empty()) {
+    return;
+  }
+  if (!text.empty()) {
+    text += ' ';
+  }
+  text += words;
 }
 
 std::string
@@ -229,7 +244,9 @@ Index::clear_projection()
                               "artifact_tags",
                               "users",
                               "promotions",
-                              "approvals"}) {
+                              "approvals",
+                              "search",
+                              "search_docs"}) {
       m_db->exec(std::string("DELETE FROM ") + table);
     }
   });
@@ -377,6 +394,50 @@ Index::apply(const std::string& id, const json& node)
       q.bind(5, kind);
       q.bind(6, time_end);
       q.exec();
+    }
+    {
+      // The node's search document; the artifacts it touched get theirs
+      // rewritten by settle().
+      std::string title, body = kind;
+      for (const char* key : {"study", "analysis", "task"}) {
+        append_words(title, string_field(node, key));
+      }
+      for (const char* key : {"algorithm", "alias", "host"}) {
+        append_words(body, string_field(node, key));
+      }
+      append_words(body, string_field(user, "name"));
+      append_words(body, string_field(user, "email"));
+      for (const char* key : {"params", "metrics"}) {
+        if (node.contains(key) && node[key].is_object()) {
+          for (const auto& [name, value] : node[key].items()) {
+            append_words(body, name);
+            if (std::string(key) == "params") {
+              append_words(body,
+                           value.is_string() ? value.get<std::string>()
+                                             : value.dump());
+            }
+          }
+        }
+      }
+      for (const char* key : {"inputs", "outputs"}) {
+        for (const auto& item : node[key]) {
+          const std::string artifact = item["artifact"].get<std::string>();
+          append_words(body, artifact);
+          m_unsettled_docs.push_back(artifact);
+        }
+      }
+      if (node.contains("metadata") && node["metadata"].is_object()) {
+        for (const auto& [artifact, changes] : node["metadata"].items()) {
+          m_unsettled_docs.push_back(artifact);
+        }
+      }
+      put_search_doc("node",
+                     id,
+                     kind,
+                     time_end,
+                     title,
+                     node["message"].get<std::string>(),
+                     body);
     }
     for (const auto& parent : node["parents"]) {
       auto& q = stmt("INSERT OR IGNORE INTO node_parents(node, parent) "
@@ -763,7 +824,7 @@ Index::study_nodes(const std::string& study)
 }
 
 void
-Index::number_versions(const std::vector<std::string>& artifacts)
+Index::settle(const std::vector<std::string>& artifacts)
 {
   guard(m_path, [&] {
     const char* renumber =
@@ -775,13 +836,267 @@ Index::number_versions(const std::vector<std::string>& artifacts)
     if (artifacts.empty()) {
       SQLite::Statement all(*m_db, renumber);
       all.exec();
-      return;
     }
     for (const auto& artifact : artifacts) {
       auto& q = stmt(renumber);
       q.bind(1, artifact);
       q.exec();
     }
+    std::sort(m_unsettled_docs.begin(), m_unsettled_docs.end());
+    m_unsettled_docs.erase(
+        std::unique(m_unsettled_docs.begin(), m_unsettled_docs.end()),
+        m_unsettled_docs.end());
+    for (const auto& artifact : m_unsettled_docs) {
+      write_artifact_doc(artifact);
+    }
+    m_unsettled_docs.clear();
+  });
+}
+
+void
+Index::put_search_doc(const std::string& type,
+                      const std::string& target,
+                      const std::string& kind,
+                      const std::string& time,
+                      const std::string& name,
+                      const std::string& description,
+                      const std::string& body)
+{
+  auto& find = stmt("SELECT id FROM search_docs WHERE type = ? AND target = ?");
+  find.bind(1, type);
+  find.bind(2, target);
+  if (find.executeStep()) {
+    const std::int64_t id = find.getColumn(0).getInt64();
+    find.reset();
+    auto& drop = stmt("DELETE FROM search WHERE rowid = ?");
+    drop.bind(1, id);
+    drop.exec();
+    auto& drop_doc = stmt("DELETE FROM search_docs WHERE id = ?");
+    drop_doc.bind(1, id);
+    drop_doc.exec();
+  }
+  auto& doc = stmt("INSERT INTO search_docs(type, target, kind, time) "
+                   "VALUES(?, ?, ?, ?)");
+  doc.bind(1, type);
+  doc.bind(2, target);
+  doc.bind(3, kind);
+  doc.bind(4, time);
+  doc.exec();
+  auto& text = stmt("INSERT INTO search(rowid, name, description, body) "
+                    "VALUES(?, ?, ?, ?)");
+  text.bind(1, m_db->getLastInsertRowid());
+  text.bind(2, name);
+  text.bind(3, description);
+  text.bind(4, body);
+  text.exec();
+}
+
+void
+Index::write_artifact_doc(const std::string& artifact)
+{
+  std::map<std::string, std::string> fields;
+  {
+    auto& q = stmt("SELECT field, value FROM artifact_fields WHERE "
+                   "artifact = ?");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      fields[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    }
+  }
+  auto field = [&](const std::string& key, const std::string& fallback) {
+    auto it = fields.find(key);
+    return it == fields.end() ? fallback : it->second;
+  };
+  const std::string kind = field("kind", "other");
+  std::string body = kind;
+  for (const char* key : {"owner", "security", "path"}) {
+    append_words(body, field(key, ""));
+  }
+  {
+    auto& q = stmt("SELECT tag FROM artifact_tags WHERE artifact = ? AND "
+                   "present = 1 ORDER BY tag");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      append_words(body, q.getColumn(0).getString());
+    }
+  }
+  {
+    // The studies it was made or used in: a project's title finds its
+    // data and models as well as its runs.
+    auto& q = stmt("SELECT DISTINCT n.study, n.analysis, n.task FROM "
+                   "node_io io JOIN nodes n ON n.id = io.node WHERE "
+                   "io.artifact = ? AND n.study IS NOT NULL LIMIT 20");
+    q.bind(1, artifact);
+    while (q.executeStep()) {
+      for (int i = 0; i < 3; ++i) {
+        if (!q.getColumn(i).isNull()) {
+          append_words(body, q.getColumn(i).getString());
+        }
+      }
+    }
+  }
+  std::string time;
+  {
+    auto& q = stmt("SELECT v.time, n.message FROM versions v JOIN nodes n "
+                   "ON n.id = v.node WHERE v.artifact = ? "
+                   "ORDER BY v.time DESC, v.node DESC LIMIT 1");
+    q.bind(1, artifact);
+    if (q.executeStep()) {
+      time = q.getColumn(0).getString();
+      append_words(body, q.getColumn(1).getString());
+    }
+  }
+  if (time.empty()) {
+    auto& q = stmt("SELECT created FROM artifacts WHERE name = ?");
+    q.bind(1, artifact);
+    if (q.executeStep()) {
+      time = q.getColumn(0).getString();
+    }
+  }
+  put_search_doc("artifact",
+                 artifact,
+                 kind,
+                 time,
+                 artifact,
+                 field("description", ""),
+                 body);
+}
+
+std::vector<SearchHit>
+Index::search(const SearchQuery& query)
+{
+  return guard(m_path, [&] {
+    // Filters apply to documents of both kinds; each says what it means
+    // for an artifact (through the nodes that made or used it) and for a
+    // node.
+    std::string where = "1";
+    std::vector<std::optional<std::string>> binds; // nullopt: NULL
+    auto both = [&](const std::string& artifact_sql,
+                    const std::string& node_sql,
+                    int artifact_binds,
+                    int node_binds,
+                    const std::vector<std::optional<std::string>>& values) {
+      where += " AND ((d.type = 'artifact' AND " + artifact_sql +
+               ") OR (d.type = 'node' AND " + node_sql + "))";
+      for (int i = 0; i < artifact_binds; ++i) {
+        binds.insert(binds.end(), values.begin(), values.end());
+      }
+      for (int i = 0; i < node_binds; ++i) {
+        binds.insert(binds.end(), values.begin(), values.end());
+      }
+    };
+    if (query.kind) {
+      where += " AND d.kind = ?";
+      binds.push_back(*query.kind);
+    }
+    if (query.tag) {
+      both("EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact = "
+           "d.target AND t.present = 1 AND t.tag = ?)",
+           "EXISTS (SELECT 1 FROM node_io io JOIN artifact_tags t ON "
+           "t.artifact = io.artifact WHERE io.node = d.target AND "
+           "t.present = 1 AND t.tag = ?)",
+           1,
+           1,
+           {*query.tag});
+    }
+    if (query.owner) {
+      both("EXISTS (SELECT 1 FROM artifact_fields f WHERE f.artifact = "
+           "d.target AND f.field = 'owner' AND f.value = ?)",
+           "EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.target AND "
+           "(n.user_name = ? OR n.user_email = ?))",
+           1,
+           2,
+           {*query.owner});
+    }
+    if (query.study) {
+      both("EXISTS (SELECT 1 FROM node_io io JOIN nodes n ON n.id = io.node "
+           "WHERE io.artifact = d.target AND n.study = ?)",
+           "EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.target AND "
+           "n.study = ?)",
+           1,
+           1,
+           {*query.study});
+    }
+    for (const auto& [key, value] : query.params) {
+      // As written (0.1, true), as a string ("adam"), or as the same
+      // number written otherwise (0.10).
+      const std::string match = "p.key = ? AND (p.value = ? OR p.value = "
+                                "json_quote(?) OR p.number = ?)";
+      std::optional<std::string> number;
+      try {
+        std::size_t used = 0;
+        std::stod(value, &used);
+        if (used == value.size()) {
+          number = value;
+        }
+      } catch (const std::exception&) {
+      }
+      both("EXISTS (SELECT 1 FROM versions v JOIN params p ON p.node = "
+           "v.node WHERE v.artifact = d.target AND " +
+               match + ")",
+           "EXISTS (SELECT 1 FROM params p WHERE p.node = d.target AND " +
+               match + ")",
+           1,
+           1,
+           {key, value, value, number});
+    }
+    for (const auto& m : query.metrics) {
+      static const std::set<std::string> ops = {
+          "<", "<=", "=", ">=", ">", "!="};
+      if (!ops.count(m.op)) {
+        throw std::logic_error("metric comparison " + m.op);
+      }
+      const std::string match = "m.key = ? AND m.value " + m.op + " ?";
+      // A model matches through the run that made it or an evaluation
+      // that read it.
+      both("(EXISTS (SELECT 1 FROM versions v JOIN metrics m ON m.node = "
+           "v.node WHERE v.artifact = d.target AND " +
+               match +
+               ") OR EXISTS (SELECT 1 FROM node_io io JOIN metrics m ON "
+               "m.node = io.node JOIN nodes n ON n.id = io.node WHERE "
+               "io.direction = 'in' AND io.artifact = d.target AND "
+               "n.kind = 'evaluate' AND " +
+               match + "))",
+           "EXISTS (SELECT 1 FROM metrics m WHERE m.node = d.target AND " +
+               match + ")",
+           2,
+           1,
+           {m.key, std::to_string(m.value)});
+    }
+    std::string sql;
+    if (query.match.empty()) {
+      sql = "SELECT d.type, d.target, d.kind, d.time, 0 FROM search_docs d "
+            "WHERE " +
+            where + " ORDER BY d.time DESC, d.target LIMIT ?";
+    } else {
+      sql = "SELECT d.type, d.target, d.kind, d.time, "
+            "bm25(search, 10.0, 5.0, 1.0) AS score FROM search JOIN "
+            "search_docs d ON d.id = search.rowid WHERE search MATCH ? AND " +
+            where + " ORDER BY score, d.time DESC LIMIT ?";
+    }
+    SQLite::Statement q(*m_db, sql);
+    int at = 1;
+    if (!query.match.empty()) {
+      q.bind(at++, query.match);
+    }
+    for (const auto& value : binds) {
+      if (value) {
+        q.bind(at, *value);
+      }
+      ++at;
+    }
+    q.bind(at, query.limit);
+    std::vector<SearchHit> hits;
+    while (q.executeStep()) {
+      SearchHit hit;
+      hit.type = q.getColumn(0).getString();
+      hit.target = q.getColumn(1).getString();
+      hit.kind = q.getColumn(2).getString();
+      hit.time = q.getColumn(3).getString();
+      hit.score = q.getColumn(4).getDouble();
+      hits.push_back(std::move(hit));
+    }
+    return hits;
   });
 }
 
@@ -923,7 +1238,7 @@ Index::children(const std::string& id)
 std::vector<VersionRow>
 Index::query_versions(const std::string& where, const std::string& key)
 {
-  // Ordinals are kept up to date by number_versions().
+  // Ordinals are kept up to date by settle().
   std::string sql =
       "SELECT v.artifact, v.ordinal, v.node, v.hash, v.type, v.size, "
       "v.files, v.exec, v.path, v.time, v.stored, n.kind, n.user_name, "

@@ -214,6 +214,27 @@ ALTER TABLE metrics ADD COLUMN version_node TEXT;
 CREATE INDEX metrics_version ON metrics(artifact, version_node, time);
 )sql",
        true},
+      {4,
+       R"sql(
+-- Full-text search: one document per artifact and per node. `name` holds
+-- an artifact's name or a node's study, analysis and task (a project's
+-- title); `description` an artifact's description or a node's message;
+-- `body` the rest (kinds, owners, users, tags, params, metric names, the
+-- artifacts a node touched, the studies an artifact was used in).
+CREATE VIRTUAL TABLE search USING fts5(
+  name, description, body,
+  tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE search_docs(
+  id INTEGER PRIMARY KEY,  -- the rowid of its row in `search`
+  type TEXT NOT NULL CHECK(type IN ('artifact', 'node')),
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  time TEXT NOT NULL,
+  UNIQUE(type, target)
+);
+CREATE INDEX search_docs_time ON search_docs(time);
+)sql",
+       true},
   };
   return steps;
 }

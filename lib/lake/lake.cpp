@@ -219,7 +219,7 @@ Lake::sync_index(index::Index& idx)
         apply_from_disk(idx, id, &touched);
       }
     }
-    idx.number_versions(touched);
+    idx.settle(touched);
     idx.set_meta("nodes_stamp", stamp);
     idx.set_meta("pending_commit", "");
   });
@@ -260,7 +260,7 @@ Lake::reproject(index::Index& idx, util::Progress& progress)
       progress.advance(1, 0);
       apply_from_disk(idx, id, nullptr);
     }
-    idx.number_versions();
+    idx.settle();
     idx.set_meta("nodes_stamp", stamp);
     idx.set_meta("pending_commit", "");
   });
@@ -330,7 +330,7 @@ Lake::receive_nodes(
         apply_from_disk(idx, id, &touched);
       }
     }
-    idx.number_versions(touched);
+    idx.settle(touched);
     idx.set_meta("nodes_stamp", nodes_dir_stamp());
     idx.set_meta("pending_commit", "");
   });
@@ -369,7 +369,7 @@ Lake::commit(json node)
     for (const auto& output : node["outputs"]) {
       touched.push_back(output["artifact"].get<std::string>());
     }
-    idx.number_versions(touched);
+    idx.settle(touched);
     idx.set_meta("nodes_stamp", nodes_dir_stamp());
     idx.set_meta("pending_commit", "");
   });

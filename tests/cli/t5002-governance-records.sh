@@ -136,6 +136,7 @@ snapshot_lake before
 expect_failure 2 mlake metric log model.pt accuracy=high
 expect_stderr_contains "'accuracy=high' is not KEY=NUMBER"
 expect_failure 2 mlake metric log model.pt accuracy=nan
+expect_failure 2 mlake metric log model.pt accuracy=0x10
 expect_failure 2 mlake metric log model.pt =1
 expect_failure 2 mlake metric log model.pt a=1 a=2
 expect_failure 2 mlake metric log model.pt

@@ -38,6 +38,31 @@ struct NodeRow
   std::string study, analysis, task, algorithm;
 };
 
+// One search result: an artifact or a node.
+struct SearchHit
+{
+  std::string type;   // "artifact" or "node"
+  std::string target; // the artifact's name or the node's id
+  std::string kind;   // dataset, model, ... or train, evaluate, ...
+  std::string time;   // of the node, or of the artifact's latest version
+  double score = 0;   // bm25: lower is a better match
+};
+
+struct SearchQuery
+{
+  // An FTS5 expression over names, descriptions and the rest; "" for none.
+  std::string match;
+  std::optional<std::string> kind, tag, owner, study;
+  std::vector<std::pair<std::string, std::string>> params; // key, value
+  struct Metric
+  {
+    std::string key, op; // op: <, <=, =, >=, >, !=
+    double value = 0;
+  };
+  std::vector<Metric> metrics;
+  int limit = 50;
+};
+
 struct StudyRow
 {
   std::string name;
@@ -217,11 +242,12 @@ public:
 
   // Project one node into the tables. Applying a node twice is harmless.
   void apply(const std::string& id, const json& node);
-  // Number the versions of `artifacts` (of every artifact when empty) in
-  // (time, node) order. Call it after apply(): numbers are not kept up to
-  // date one node at a time, so that a replay of 100,000 nodes numbers
-  // once.
-  void number_versions(const std::vector<std::string>& artifacts = {});
+  // Bring up to date what depends on more than one node: the numbers of
+  // the versions of `artifacts` (of every artifact when empty), in (time,
+  // node) order, and the search documents of the artifacts the nodes
+  // applied since touched. Call it after apply(): it is not kept up to date
+  // one node at a time, so that a replay of 100,000 nodes settles once.
+  void settle(const std::vector<std::string>& artifacts = {});
 
   // Empty the projection (not the stat cache) before a full replay.
   void clear_projection();
@@ -292,6 +318,9 @@ public:
   // Every version (of any artifact) whose content is `hash`.
   std::vector<VersionRow> versions_with_hash(const std::string& hash);
 
+  // --- search: best matches first, or newest first without `match`
+  std::vector<SearchHit> search(const SearchQuery& query);
+
   // --- governance
   // Every promotion of `artifact`'s versions, oldest first.
   std::vector<PromotionRow> promotions(const std::string& artifact);
@@ -323,6 +352,15 @@ private:
   std::vector<VersionRow> query_versions(const std::string& where,
                                          const std::string& key);
   void fill_artifact(ArtifactRow& row);
+  // Replace the search document of (type, target).
+  void put_search_doc(const std::string& type,
+                      const std::string& target,
+                      const std::string& kind,
+                      const std::string& time,
+                      const std::string& name,
+                      const std::string& description,
+                      const std::string& body);
+  void write_artifact_doc(const std::string& artifact);
   SQLite::Statement& stmt(const char* sql);
 
   struct Statements;
@@ -330,6 +368,8 @@ private:
   std::unique_ptr<Statements> m_statements;
   fs::path m_path;
   bool m_needs_reprojection = false;
+  // Artifacts whose search documents settle() must rewrite.
+  std::vector<std::string> m_unsettled_docs;
 };
 
 } // namespace mlake::index

@@ -92,7 +92,7 @@ struct Fixture
     // As the lake does: project, then number the versions.
     idx->transaction([&] {
       idx->apply(n.id, n.body);
-      idx->number_versions();
+      idx->settle();
     });
   }
 };
