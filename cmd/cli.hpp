@@ -71,6 +71,8 @@ Runner setup_gc(CLI::App& app);
 Runner setup_reindex(CLI::App& app);
 Runner setup_run(CLI::App& app);
 Runner setup_lineage(CLI::App& app);
+Runner setup_export(CLI::App& app);
+Runner setup_hook(CLI::App& app);
 Runner setup_reproduce(CLI::App& app);
 Runner setup_study(CLI::App& app);
 Runner setup_ingest(CLI::App& app);
