@@ -1,5 +1,6 @@
 // approve, revoke, promote, metric and monitor: the governance records.
 
+#include <mlake/governance/audit.hpp>
 #include <mlake/governance/records.hpp>
 #include <mlake/util/error.hpp>
 
@@ -72,9 +73,16 @@ setup_promote(CLI::App& app)
       ->required()
       ->type_name("ALIAS");
   app.add_option("-m,--message", options->message, "Why")->required();
+  app.add_flag("--force",
+               options->force,
+               "Promote even when the policy is broken (recorded)");
   return [options](Context& ctx) {
     options->cwd = ctx.cwd;
     json result = governance::promote(*ctx.lake, *options);
+    for (const auto& broken : result["policy_violations"]) {
+      std::cerr << "warning: forced past the policy: "
+                << printable(broken.get<std::string>()) << "\n";
+    }
     if (ctx.globals.json) {
       print_json(result);
     } else if (!ctx.globals.quiet) {
@@ -212,6 +220,52 @@ setup_monitor(CLI::App& app)
       }
     }
     return *exit_code && result["degraded"].get<bool>() ? 1 : 0;
+  };
+}
+
+Runner
+setup_audit(CLI::App& app)
+{
+  auto options = std::make_shared<governance::AuditOptions>();
+  auto policy = std::make_shared<std::string>();
+  app.add_option("REF",
+                 options->ref,
+                 "An artifact (its latest version), NAME@VER, or a node")
+      ->required();
+  app.add_option(
+         "--policy", *policy, "The policy file (default: .mlake/policy.yaml)")
+      ->type_name("FILE");
+  return [options, policy, &app](Context& ctx) {
+    options->cwd = ctx.cwd;
+    if (app.count("--policy")) {
+      options->policy = ctx.cwd / *policy;
+    }
+    json report = governance::audit(*ctx.lake, *options);
+    if (ctx.globals.json) {
+      print_json(report);
+    } else {
+      const json& checked = report["checked"];
+      if (!ctx.globals.quiet) {
+        std::cout << "audited " << report["ref"].get<std::string>() << ": "
+                  << checked["nodes"].get<std::size_t>() << " node(s), "
+                  << checked["versions"].get<std::size_t>() << " version(s), "
+                  << checked["objects"].get<std::size_t>()
+                  << " object(s) upstream, "
+                  << (report["policy"].is_null()
+                          ? std::string("no policy")
+                          : "policy " +
+                                report["policy"]["path"].get<std::string>())
+                  << "\n";
+      }
+      for (const auto& v : report["violations"]) {
+        std::cout << "  " << v["rule"].get<std::string>() << ": "
+                  << printable(v["message"].get<std::string>()) << "\n";
+      }
+      if (report["ok"].get<bool>() && !ctx.globals.quiet) {
+        std::cout << "ok\n";
+      }
+    }
+    return report["ok"].get<bool>() ? 0 : 1;
   };
 }
 

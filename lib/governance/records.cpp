@@ -1,3 +1,4 @@
+#include <mlake/governance/audit.hpp>
 #include <mlake/governance/records.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -185,15 +186,48 @@ promote(lake::Lake& lake, const PromoteOptions& options)
   }
   json node = governance_node("promote", options.message, v, "promoted");
   node["alias"] = options.alias;
+  if (auto policy = lake_policy(lake)) {
+    // Judge the version as it would stand behind the alias.
+    AuditOptions check;
+    check.ref = v.artifact + "@" + std::to_string(v.ordinal);
+    check.cwd = lake.root();
+    check.aliases = {options.alias};
+    json report = audit(lake, check);
+    json broken = json::array();
+    for (const auto& violation : report["violations"]) {
+      broken.push_back(violation["message"]);
+    }
+    if (!broken.empty() && !options.force) {
+      std::string first = broken[0].get<std::string>();
+      throw Error(Exit::check_failed,
+                  "promoting " + ref + " to " + options.alias +
+                      " breaks the policy (" + std::to_string(broken.size()) +
+                      " violation(s)): " + first,
+                  "run 'mlake audit " + ref +
+                      "' for all of them; --force "
+                      "promotes anyway and records that it did");
+    }
+    node["policy"] = {{"path", report["policy"]["path"]},
+                      {"sha256", policy->sha256},
+                      {"violations", broken},
+                      {"forced", !broken.empty()}};
+  }
   if (!previous.is_null()) {
     node["previous"] = previous["node"];
   }
+  const json node_policy_violations =
+      node.contains("policy") ? node["policy"]["violations"] : json(nullptr);
   std::string id = lake.commit(std::move(node));
-  return {{"node", id},
-          {"artifact", v.artifact},
-          {"alias", options.alias},
-          {"version", version_json(v)},
-          {"previous", previous}};
+  json out = {{"node", id},
+              {"artifact", v.artifact},
+              {"alias", options.alias},
+              {"version", version_json(v)},
+              {"previous", previous},
+              {"policy_violations", json::array()}};
+  if (node_policy_violations.is_array()) {
+    out["policy_violations"] = node_policy_violations;
+  }
+  return out;
 }
 
 json
