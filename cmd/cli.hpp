@@ -87,6 +87,7 @@ Runner setup_metric(CLI::App& app);
 Runner setup_monitor(CLI::App& app);
 Runner setup_search(CLI::App& app);
 Runner setup_audit(CLI::App& app);
+Runner setup_card(CLI::App& app);
 Runner setup_fetch(CLI::App& app);
 Runner setup_clone(CLI::App& app);
 

@@ -1,6 +1,7 @@
 // approve, revoke, promote, metric and monitor: the governance records.
 
 #include <mlake/governance/audit.hpp>
+#include <mlake/governance/card.hpp>
 #include <mlake/governance/records.hpp>
 #include <mlake/util/error.hpp>
 
@@ -266,6 +267,25 @@ setup_audit(CLI::App& app)
       }
     }
     return report["ok"].get<bool>() ? 0 : 1;
+  };
+}
+
+Runner
+setup_card(CLI::App& app)
+{
+  auto ref = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("md");
+  app.add_option("NAME@VER", *ref, "The model version")->required();
+  app.add_option("--format", *format, "md (the default) or json")
+      ->check(CLI::IsMember({"md", "json"}));
+  return [ref, format](Context& ctx) {
+    json c = governance::card(*ctx.lake, *ref, ctx.cwd);
+    if (ctx.globals.json || *format == "json") {
+      print_json(c);
+    } else {
+      std::cout << governance::card_markdown(c);
+    }
+    return 0;
   };
 }
 
