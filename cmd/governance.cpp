@@ -236,7 +236,17 @@ setup_audit(CLI::App& app)
   app.add_option(
          "--policy", *policy, "The policy file (default: .mlake/policy.yaml)")
       ->type_name("FILE");
+  app.add_option("--alias",
+                 options->aliases,
+                 "Judge it as if ALIAS pointed at it, as promote does "
+                 "(repeatable)")
+      ->type_name("ALIAS")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   return [options, policy, &app](Context& ctx) {
+    for (const auto& alias : options->aliases) {
+      governance::check_alias(alias);
+    }
     options->cwd = ctx.cwd;
     if (app.count("--policy")) {
       options->policy = ctx.cwd / *policy;

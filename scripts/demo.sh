@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short tour of mlake in a throw-away project: ingest raw data, clean it
 # with a recorded run, split it, train and evaluate a model, then ask where
-# the model came from, reproduce it, and go back in time with git.
+# the model came from, reproduce it, govern it (search, approve, audit,
+# promote, a model card), and share it.
 # Usage: demo.sh [path/to/mlake]
 set -euo pipefail
 mlake=${1:-mlake}
@@ -83,6 +84,20 @@ step "$mlake" study show "Pump faults"
 step "$mlake" reproduce models/pumps.json --check
 step "$mlake" status
 step "$mlake" fsck
+
+# Govern it: find the project by its title, approve the data the model was
+# trained on, let a policy judge it, promote it, and write its model card.
+step "$mlake" search pump faults
+cat > .mlake/policy.yaml <<'POLICY'
+approved_inputs: true        # a model is trained on approved data only
+max_security:
+  production: confidential   # nothing restricted behind production
+POLICY
+step "$mlake" audit models/pumps.json || true   # clean.train.csv is not approved yet
+step "$mlake" approve data/clean.train.csv@1 -m "Checked: no test rows leak into it"
+step "$mlake" audit models/pumps.json
+step "$mlake" promote models/pumps.json@1 --to production -m "First release"
+step "$mlake" card models/pumps.json@production
 
 # Share it: push to a team folder (an s3:// URL works the same way), and a
 # colleague clones it with its history, lineage and data.

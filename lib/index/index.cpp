@@ -968,7 +968,8 @@ Index::search(const SearchQuery& query)
   return guard(m_path, [&] {
     // Filters apply to documents of both kinds; each says what it means
     // for an artifact (through the nodes that made or used it) and for a
-    // node.
+    // node. The subqueries run once per candidate document, so each is
+    // written to start from it (CROSS JOIN fixes SQLite's join order).
     std::string where = "1";
     std::vector<std::optional<std::string>> binds; // nullopt: NULL
     auto both = [&](const std::string& artifact_sql,
@@ -976,8 +977,10 @@ Index::search(const SearchQuery& query)
                     int artifact_binds,
                     int node_binds,
                     const std::vector<std::optional<std::string>>& values) {
-      where += " AND ((d.type = 'artifact' AND " + artifact_sql +
-               ") OR (d.type = 'node' AND " + node_sql + "))";
+      // Unary + keeps the type out of index choice: the newest documents
+      // are read in time order until enough match, not all then sorted.
+      where += " AND ((+d.type = 'artifact' AND " + artifact_sql +
+               ") OR (+d.type = 'node' AND " + node_sql + "))";
       for (int i = 0; i < artifact_binds; ++i) {
         binds.insert(binds.end(), values.begin(), values.end());
       }
@@ -986,13 +989,35 @@ Index::search(const SearchQuery& query)
       }
     };
     if (query.kind) {
-      where += " AND d.kind = ?";
+      where += " AND +d.kind = ?";
       binds.push_back(*query.kind);
     }
+    // A study is selective: the documents it allows are looked up from
+    // that set (rowids, then a small sort) instead of asking every document
+    // in time order, which suits the broader filters (a tag, an owner who
+    // made most of the lake) better.
+    auto within = [&](const std::string& artifacts_sql,
+                      const std::string& nodes_sql,
+                      int artifact_binds,
+                      int node_binds,
+                      const std::vector<std::optional<std::string>>& values) {
+      where += " AND d.id IN (SELECT sd.id FROM search_docs sd WHERE "
+               "sd.type = 'artifact' AND sd.target IN (" +
+               artifacts_sql +
+               ") UNION ALL SELECT sd.id FROM search_docs sd WHERE "
+               "sd.type = 'node' AND sd.target IN (" +
+               nodes_sql + "))";
+      for (int i = 0; i < artifact_binds; ++i) {
+        binds.insert(binds.end(), values.begin(), values.end());
+      }
+      for (int i = 0; i < node_binds; ++i) {
+        binds.insert(binds.end(), values.begin(), values.end());
+      }
+    };
     if (query.tag) {
       both("EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact = "
            "d.target AND t.present = 1 AND t.tag = ?)",
-           "EXISTS (SELECT 1 FROM node_io io JOIN artifact_tags t ON "
+           "EXISTS (SELECT 1 FROM node_io io CROSS JOIN artifact_tags t ON "
            "t.artifact = io.artifact WHERE io.node = d.target AND "
            "t.present = 1 AND t.tag = ?)",
            1,
@@ -1009,13 +1034,12 @@ Index::search(const SearchQuery& query)
            {*query.owner});
     }
     if (query.study) {
-      both("EXISTS (SELECT 1 FROM node_io io JOIN nodes n ON n.id = io.node "
-           "WHERE io.artifact = d.target AND n.study = ?)",
-           "EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.target AND "
-           "n.study = ?)",
-           1,
-           1,
-           {*query.study});
+      within("SELECT io.artifact FROM nodes n CROSS JOIN node_io io ON "
+             "io.node = n.id WHERE n.study = ?",
+             "SELECT id FROM nodes WHERE study = ?",
+             1,
+             1,
+             {*query.study});
     }
     for (const auto& [key, value] : query.params) {
       // As written (0.1, true), as a string ("adam"), or as the same
@@ -1031,7 +1055,7 @@ Index::search(const SearchQuery& query)
         }
       } catch (const std::exception&) {
       }
-      both("EXISTS (SELECT 1 FROM versions v JOIN params p ON p.node = "
+      both("EXISTS (SELECT 1 FROM versions v CROSS JOIN params p ON p.node = "
            "v.node WHERE v.artifact = d.target AND " +
                match + ")",
            "EXISTS (SELECT 1 FROM params p WHERE p.node = d.target AND " +
@@ -1046,14 +1070,18 @@ Index::search(const SearchQuery& query)
       if (!ops.count(m.op)) {
         throw std::logic_error("metric comparison " + m.op);
       }
-      const std::string match = "m.key = ? AND m.value " + m.op + " ?";
+      // Unary + keeps SQLite from scanning metrics by key for every
+      // document: each lookup starts from the node.
+      // (which also drops the column's affinity: hence the CAST).
+      const std::string match =
+          "+m.key = ? AND +m.value " + m.op + " CAST(? AS REAL)";
       // A model matches through the run that made it or an evaluation
       // that read it.
-      both("(EXISTS (SELECT 1 FROM versions v JOIN metrics m ON m.node = "
+      both("(EXISTS (SELECT 1 FROM versions v CROSS JOIN metrics m ON m.node = "
            "v.node WHERE v.artifact = d.target AND " +
                match +
-               ") OR EXISTS (SELECT 1 FROM node_io io JOIN metrics m ON "
-               "m.node = io.node JOIN nodes n ON n.id = io.node WHERE "
+               ") OR EXISTS (SELECT 1 FROM node_io io CROSS JOIN metrics m "
+               "ON m.node = io.node CROSS JOIN nodes n ON n.id = io.node WHERE "
                "io.direction = 'in' AND io.artifact = d.target AND "
                "n.kind = 'evaluate' AND " +
                match + "))",
@@ -1067,7 +1095,7 @@ Index::search(const SearchQuery& query)
     if (query.match.empty()) {
       sql = "SELECT d.type, d.target, d.kind, d.time, 0 FROM search_docs d "
             "WHERE " +
-            where + " ORDER BY d.time DESC, d.target LIMIT ?";
+            where + " ORDER BY d.time DESC, d.id DESC LIMIT ?";
     } else {
       sql = "SELECT d.type, d.target, d.kind, d.time, "
             "bm25(search, 10.0, 5.0, 1.0) AS score FROM search JOIN "

@@ -233,6 +233,7 @@ CREATE TABLE search_docs(
   UNIQUE(type, target)
 );
 CREATE INDEX search_docs_time ON search_docs(time);
+CREATE INDEX nodes_study ON nodes(study);
 )sql",
        true},
   };
