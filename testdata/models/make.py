@@ -154,6 +154,33 @@ torch_zip("pytorch_harmful.pt",
           collections.OrderedDict([("fc.bias", Tensor(b, [3])),
                                    ("payload", Harmful())]), [b])
 
+
+
+class LegacyPickler(pickle.Pickler):
+    # As torch.save before 1.6 (_legacy_save).
+    def persistent_id(self, obj):
+        if isinstance(obj, Storage):
+            return ("storage", FloatStorage, obj.key, "cpu",
+                    len(obj.data) // 4, None)
+        return None
+
+
+def torch_legacy(name, obj, storages):
+    out = io.BytesIO()
+    pickle.dump(0x1950a86a20f9469cfc6c, out, protocol=2)  # MAGIC_NUMBER
+    pickle.dump(1001, out, protocol=2)  # PROTOCOL_VERSION
+    pickle.dump({"protocol_version": 1001, "little_endian": True,
+                 "type_sizes": {"short": 2, "int": 4, "long": 4}}, out,
+                protocol=2)
+    LegacyPickler(out, protocol=2).dump(obj)
+    pickle.dump([s.key for s in storages], out, protocol=2)
+    for s in storages:
+        out.write(struct.pack("<q", len(s.data) // 4) + s.data)
+    write(name, out.getvalue())
+
+
+torch_legacy("pytorch_legacy.pt", sd, [w, b])
+
 # --- joblib: a pickle with array bytes written inline -----------------------
 
 
