@@ -818,9 +818,17 @@ private:
       m_findings.protocol = std::max(m_findings.protocol, v);
       return;
     }
-    case 0x95: // FRAME
-      m_src.need(m_src.le(8, "FRAME argument"), "FRAME");
+    case 0x95: { // FRAME
+      // Frames only group opcodes. One cut short makes the pickle
+      // unloadable, but the walk goes on, to find what it imports.
+      std::uint64_t n = m_src.le(8, "FRAME argument");
+      if (n > m_src.remaining()) {
+        m_findings.stop(m_where,
+                        "truncated: the FRAME" + at_byte(m_at) + " of " +
+                            std::to_string(n) + " bytes goes past the end");
+      }
       return;
+    }
 
     // Scalars.
     case 'N':
@@ -2297,6 +2305,9 @@ scan(const fs::path& path, const ModelScanOptions& options)
   std::string head =
       head_src.text(std::min<std::uint64_t>(size, 512), "start", 512);
   const std::string ext = extension_of(name);
+  const bool is_pickle_ext = ext == ".pkl" || ext == ".pickle" ||
+                             ext == ".joblib" || ext == ".pt" ||
+                             ext == ".pth" || ext == ".ckpt";
 
   try {
     if (head.starts_with("GGUF")) {
@@ -2333,7 +2344,14 @@ scan(const fs::path& path, const ModelScanOptions& options)
     }
     if (looks_like_global(head, 0) ||
         (!head.empty() && head[0] == '(' && looks_like_global(head, 1))) {
-      return pickle_file("pickle");
+      // Protocol 0 by its bytes alone: a text file whose first lines are
+      // single words looks the same. It is a pickle if it walks as one,
+      // or if it would import something dangerous before it breaks.
+      json result = pickle_file("pickle");
+      if (!result.contains("error") || result["verdict"] == "unsafe" ||
+          is_pickle_ext) {
+        return result;
+      }
     }
     // Then by extension: files that claim a format they do not have.
     if (ext == ".safetensors") {
@@ -2351,8 +2369,7 @@ scan(const fs::path& path, const ModelScanOptions& options)
                   {"error", "compressed joblib file: not inspected"},
                   {"verdict", "not verified"}};
     }
-    if (ext == ".pkl" || ext == ".pickle" || ext == ".joblib" || ext == ".pt" ||
-        ext == ".pth" || ext == ".ckpt") {
+    if (is_pickle_ext) {
       // Protocols 0 and 1 have no magic bytes: walk it and see.
       return pickle_file(ext == ".joblib" ? "joblib" : "pickle");
     }
