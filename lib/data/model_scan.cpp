@@ -1951,11 +1951,15 @@ scan_gguf(int fd, std::uint64_t size)
     std::uint64_t kv_count = r.count("metadata count");
     out["tensor_count"] = tensor_count;
     out["metadata_count"] = kv_count;
-    // The smallest key/value takes 13 bytes, the smallest tensor info 24:
-    // a count that cannot fit is refused before anything is read.
-    if (kv_count > src.remaining() / 13 ||
+    // The smallest key/value takes 13 bytes (9 in version 1), the
+    // smallest tensor info 24 (20): a count that cannot fit is refused
+    // before anything is read.
+    const std::uint64_t kv_min = version == 1 ? 9 : 13;
+    const std::uint64_t tensor_min = version == 1 ? 20 : 24;
+    if (kv_count > src.remaining() / kv_min ||
         tensor_count >
-            (src.remaining() - std::min(src.remaining(), kv_count * 13)) / 24) {
+            (src.remaining() - std::min(src.remaining(), kv_count * kv_min)) /
+                tensor_min) {
       throw Malformed("declares " + std::to_string(kv_count) +
                       " metadata entries and " + std::to_string(tensor_count) +
                       " tensors, more than its " + std::to_string(size) +
@@ -2011,7 +2015,7 @@ scan_gguf(int fd, std::uint64_t size)
       json shape = json::array();
       std::uint64_t n = 1;
       for (std::uint64_t d = 0; d < dims; ++d) {
-        std::uint64_t dim = src.le(8, "tensor dimension");
+        std::uint64_t dim = r.count("tensor dimension"); // u32 in v1
         shape.push_back(dim);
         if (mul_overflows(n, dim, n)) {
           throw Malformed("tensor '" + name +

@@ -232,6 +232,21 @@ TEST_CASE("GGUF: version, metadata and tensors", "[data]")
                                     {"shape", {2, 4}}}));
 }
 
+TEST_CASE("GGUF version 1: 32-bit counts and lengths", "[data]")
+{
+  TempDir dir;
+  std::string bytes = "GGUF" + le32(1) + le32(1) + le32(1) + le32(12) +
+                      "general.name" + le32(8) + le32(3) + "abc" + le32(1) +
+                      "t" + le32(1) + le32(2) + le32(0) + le64(0);
+  bytes += std::string(32 - bytes.size() % 32, '\0') + std::string(8, '\1');
+  auto m = scan_bytes(dir, "old.gguf", bytes);
+  REQUIRE(m);
+  CHECK(m->at("verdict") == "safe");
+  CHECK(m->at("metadata").at("general.name") == "abc");
+  CHECK(m->at("parameters") == 2);
+  CHECK(m->at("tensors")[0].at("shape") == json({2}));
+}
+
 TEST_CASE("GGUF: declared counts and lengths are checked against the file",
           "[data]")
 {
