@@ -67,6 +67,11 @@ setup_add(CLI::App& app)
     options.tags = a->tags;
     options.target = given(app, "--target", a->target);
     auto result = lake::add(*ctx.lake, options, ctx.progress);
+    if (!ctx.globals.quiet) {
+      for (const auto& p : result.paths) {
+        print_model_warnings(p.model, p.path);
+      }
+    }
 
     if (ctx.globals.json) {
       json paths = json::array();
@@ -80,6 +85,9 @@ setup_add(CLI::App& app)
                          {"version", p.version},
                          {"changed", p.changed},
                          {"new_artifact", p.new_artifact}});
+        if (p.model.is_object()) {
+          paths.back()["model_verdict"] = p.model.value("verdict", "");
+        }
       }
       print_json(
           {{"node", result.node ? json(*result.node) : json(nullptr)},

@@ -58,6 +58,9 @@ setup_ingest(CLI::App& app)
     options.security = given("--security", a->security);
     options.target = given("--target", a->target);
     auto result = lineage::ingest(*ctx.lake, options, ctx.progress);
+    if (!ctx.globals.quiet && result.node) {
+      print_model_warnings(result.path.model, result.path.path);
+    }
     if (ctx.globals.json) {
       print_json({{"node", result.node ? json(*result.node) : json(nullptr)},
                   {"artifact", result.path.artifact},

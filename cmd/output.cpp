@@ -244,6 +244,61 @@ print_io(const json& items, const char* label)
 
 } // namespace
 
+std::vector<std::string>
+model_warnings(const json& model, const std::string& name)
+{
+  std::vector<std::string> lines;
+  const std::string format = model.value("format", std::string("model"));
+  const std::string file = printable(name);
+  constexpr std::size_t shown = 10;
+  const json& unsafe =
+      model.contains("unsafe_imports") && model["unsafe_imports"].is_array()
+          ? model["unsafe_imports"]
+          : json::array();
+  for (const auto& u : unsafe) {
+    if (lines.size() == shown) {
+      lines.push_back("warning: " + file + " imports " +
+                      std::to_string(unsafe.size() - shown) +
+                      " more names not known to be safe");
+      break;
+    }
+    std::string where = format;
+    if (u.contains("where")) {
+      where += ", in " + printable(u["where"].get<std::string>());
+    }
+    std::string import = printable(u.value("import", std::string("?")));
+    if (u.value("severity", std::string()) == "dangerous") {
+      lines.push_back("warning: " + file + " would import " + import +
+                      " when loaded (" + where + ")");
+    } else {
+      lines.push_back("warning: " + file + " would import " + import +
+                      ", which is not known to be safe, when loaded (" + where +
+                      ")");
+    }
+  }
+  if (model.value("verdict", std::string()) != "safe" &&
+      model.contains("error")) {
+    lines.push_back("warning: " + file + " could not be verified: " +
+                    printable(model["error"].get<std::string>()));
+  } else if (model.value("verdict", std::string()) == "not verified" &&
+             unsafe.empty()) {
+    lines.push_back("warning: " + file +
+                    " could not be verified: parts of it were not inspected");
+  }
+  return lines;
+}
+
+void
+print_model_warnings(const json& model, const std::string& name)
+{
+  if (!model.is_object()) {
+    return;
+  }
+  for (const auto& line : model_warnings(model, name)) {
+    std::cerr << line << "\n";
+  }
+}
+
 void
 print_node_text(const json& node)
 {

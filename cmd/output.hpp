@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlake::cli {
 
@@ -28,6 +29,14 @@ std::string printable(std::string_view text);
 // Pad `text` with spaces to `width` display columns (UTF-8 aware).
 std::string pad(const std::string& text, std::size_t width);
 std::size_t display_width(const std::string& text);
+
+// The warnings a model inspection (the "model" metafeatures) calls for,
+// one line each, naming the file as `name`: what a pickle would import
+// that is not known to be safe, and why a file could not be verified.
+std::vector<std::string> model_warnings(const json& model,
+                                        const std::string& name);
+// Print them on stderr (nothing when `model` is null).
+void print_model_warnings(const json& model, const std::string& name);
 
 // Print a node document (as lake::log makes them) the way git log does.
 void print_node_text(const json& node);

@@ -94,6 +94,11 @@ setup_run(CLI::App& app)
       }
       std::cerr << "\n";
     }
+    if (!ctx.globals.quiet) {
+      for (const auto& p : result.outputs) {
+        print_model_warnings(p.model, p.path);
+      }
+    }
     return result.exit_code;
   };
 }

@@ -77,7 +77,14 @@ print_artifact(const json& a)
               << short_id(v["hash"]) << "  " << pad(human_size(v["size"]), 10)
               << human_time(v["time"]) << "  "
               << printable(v["user"]["name"].get<std::string>()) << ": "
-              << printable(v["message"].get<std::string>()) << "\n";
+              << printable(v["message"].get<std::string>());
+    if (v.contains("model_verdict") && v["model_verdict"] != "safe") {
+      std::cout << "  [model " << v["model_verdict"].get<std::string>()
+                << ": see mlake show "
+                << printable(a["name"].get<std::string>()) << "@"
+                << v["version"].get<int>() << "]";
+    }
+    std::cout << "\n";
   }
   print_governance(a["governance"]);
   if (!a["metadata_history"].empty()) {
@@ -152,6 +159,95 @@ print_metafeatures(const json& mf)
   }
 }
 
+std::string
+count(const json& value, const char* one, const char* many)
+{
+  auto n = value.is_number() ? value.get<std::uint64_t>() : 0;
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// A model inspection: what the file holds, the verdict, and a warning
+// line for each import that is not known to be safe.
+void
+print_model(const json& m, const std::string& name)
+{
+  const std::string format = m.value("format", std::string("?"));
+  std::string line = format;
+  if (format == "safetensors") {
+    line += ", " + count(m["tensor_count"], "tensor", "tensors") + ", " +
+            count(m["parameters"], "parameter", "parameters");
+    if (m.contains("dtypes") && m["dtypes"].is_object()) {
+      std::string dtypes;
+      for (const auto& [dtype, n] : m["dtypes"].items()) {
+        dtypes +=
+            (dtypes.empty() ? "" : ", ") + printable(dtype) + " " + n.dump();
+      }
+      line += " (" + dtypes + ")";
+    }
+  } else if (format == "gguf") {
+    line += " v" + m.value("version", json(0)).dump();
+    const json meta = m.value("metadata", json::object());
+    if (meta.contains("general.architecture") &&
+        meta["general.architecture"].is_string()) {
+      line += ", " + printable(meta["general.architecture"].get<std::string>());
+    }
+    if (meta.contains("general.name") && meta["general.name"].is_string()) {
+      line += " '" + printable(meta["general.name"].get<std::string>()) + "'";
+    }
+    line += ", " + count(m["tensor_count"], "tensor", "tensors");
+    if (m.contains("parameters")) {
+      line += ", " + count(m["parameters"], "parameter", "parameters");
+    }
+    line += ", " + count(m["metadata_count"], "metadata key", "metadata keys");
+  } else if (m.contains("imports")) {
+    if (m.contains("protocol")) {
+      line += ", protocol " + m["protocol"].dump();
+    }
+    if (m.contains("tensors")) {
+      line += ", " + count(m["tensors"], "tensor", "tensors");
+    }
+    if (m.contains("parameters")) {
+      line += ", " + count(m["parameters"], "parameter", "parameters");
+    }
+    if (m.contains("arrays")) {
+      line += ", " + count(m["arrays"], "array", "arrays");
+    }
+    line += ", " + count(json(m["imports"].size()), "import", "imports");
+  }
+  std::cout << "Model  " << line << "\n";
+  if (m.contains("metadata") && m["metadata"].is_object() &&
+      format == "safetensors") {
+    std::string meta;
+    for (const auto& [key, value] : m["metadata"].items()) {
+      meta += (meta.empty() ? "" : ", ") + printable(key) + "=" +
+              printable(value.is_string() ? value.get<std::string>()
+                                          : value.dump());
+    }
+    std::cout << "       metadata " << meta << "\n";
+  }
+  if (m.contains("imports") && !m["imports"].empty()) {
+    std::string imports;
+    std::size_t n = 0;
+    for (const auto& i : m["imports"]) {
+      if (n++ == 8) {
+        imports += ", ...";
+        break;
+      }
+      imports +=
+          (imports.empty() ? "" : ", ") + printable(i.get<std::string>());
+    }
+    std::cout << "       imports " << imports << "\n";
+  }
+  for (const auto& note : m.value("notes", json::array())) {
+    std::cout << "       note: " << printable(note.get<std::string>()) << "\n";
+  }
+  std::cout << "       verdict " << m.value("verdict", std::string("?"))
+            << "\n";
+  for (const auto& warning : model_warnings(m, name)) {
+    std::cout << warning << "\n";
+  }
+}
+
 void
 print_version(const json& v)
 {
@@ -197,7 +293,10 @@ print_version(const json& v)
     std::cout << "       " << printable(what["description"].get<std::string>())
               << "\n";
   }
-  if (what.contains("metafeatures")) {
+  if (what.contains("metafeatures") && what["metafeatures"].contains("model")) {
+    print_model(what["metafeatures"]["model"],
+                v["where"]["path"].get<std::string>());
+  } else if (what.contains("metafeatures")) {
     print_metafeatures(what["metafeatures"]);
   }
   std::cout << "Who    " << printable(v["who"]["name"].get<std::string>())

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 namespace mlake::governance {
 
@@ -236,6 +237,10 @@ audit(lake::Lake& lake, const AuditOptions& options)
     }
     versions.push_back({io.artifact, node, io.hash, true});
   }
+  // Reported in a stable order, whatever order SQLite walked them in.
+  std::sort(versions.begin(), versions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.artifact, a.node) < std::tie(b.artifact, b.node);
+  });
   std::set<std::string> artifacts;
   for (auto& v : versions) {
     artifacts.insert(v.artifact);

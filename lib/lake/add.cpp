@@ -1,5 +1,6 @@
 #include <mlake/data/csv.hpp>
 #include <mlake/data/metafeatures.hpp>
+#include <mlake/data/model_scan.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -28,7 +29,7 @@ struct Target
   std::string artifact;
   std::optional<index::ArtifactRow> existing;
   AddedPath result;
-  json metafeatures; // for CSV/TSV files, null otherwise
+  json metafeatures; // for CSV/TSV and model files, null otherwise
 };
 
 void
@@ -131,8 +132,21 @@ make_target(Lake& lake,
   return t;
 }
 
-// Compute the metafeatures of the CSV/TSV files among the new versions,
-// from the stored objects (which cannot change underneath), on every core.
+// Inspect a model file (safetensors, GGUF, pickles, PyTorch and joblib
+// files): {"model": {...}}, or null when it is none. Only headers and
+// pickle opcodes are read, so files of any size are inspected.
+json
+describe_model(Lake& lake, const Target& t)
+{
+  data::ModelScanOptions options;
+  options.name = t.where.rel;
+  auto model = data::scan_model(lake.objects().path_of(t.result.hash), options);
+  return model ? json{{"model", std::move(*model)}} : json();
+}
+
+// Compute the metafeatures of the CSV/TSV files and inspect the model
+// files among the new versions, from the stored objects (which cannot
+// change underneath), on every core.
 void
 describe_tables(Lake& lake,
                 std::vector<Target>& targets,
@@ -141,13 +155,20 @@ describe_tables(Lake& lake,
   std::vector<Target*> tables;
   for (auto& t : targets) {
     if (!t.is_dir && t.result.changed &&
-        lake.config().wants_metafeatures(t.result.size) &&
-        data::is_tabular(t.where.rel)) {
+        (!data::is_tabular(t.where.rel) ||
+         lake.config().wants_metafeatures(t.result.size))) {
       tables.push_back(&t);
     }
   }
   util::parallel_for(tables.size(), util::default_jobs(), [&](std::size_t i) {
     Target& t = *tables[i];
+    if (!data::is_tabular(t.where.rel)) {
+      t.metafeatures = describe_model(lake, t);
+      if (!t.metafeatures.is_null()) {
+        t.result.model = t.metafeatures["model"];
+      }
+      return;
+    }
     data::MetafeatureOptions mf;
     mf.target = options.target;
     // The object is read, but errors name the file the user added.

@@ -210,6 +210,13 @@ show_artifact(Lake& lake, const std::string& name)
   json versions = json::array();
   for (const auto& v : idx.versions(name)) {
     versions.push_back(version_json(v));
+    // A model file's verdict, so that a list of versions shows which
+    // are not safe to load.
+    if (auto mf = idx.metafeatures(v.artifact, v.node);
+        mf && mf->contains("model") && (*mf)["model"].is_object()) {
+      versions.back()["model_verdict"] =
+          (*mf)["model"].value("verdict", "not verified");
+    }
   }
   out["history"] = std::move(versions);
   json changes = json::array();

@@ -1,5 +1,6 @@
 #include <mlake/data/csv.hpp>
 #include <mlake/data/metafeatures.hpp>
+#include <mlake/data/model_scan.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -249,6 +250,16 @@ ingest(Lake& lake, const IngestOptions& options, util::Progress& progress)
                    {"size", size},
                    {"stored", false},
                    {"type", type == "url" ? "file" : type}};
+    if (type == "file") {
+      // A model file left where it is gets inspected all the same: its
+      // verdict matters most when it is loaded from there.
+      data::ModelScanOptions scan;
+      scan.name = dest;
+      if (auto model = data::scan_model(local, scan)) {
+        result.path.model = *model;
+        output["metafeatures"] = {{"model", std::move(*model)}};
+      }
+    }
     json node = {{"kind", "ingest"},
                  {"message", options.message},
                  {"mode", "reference"},

@@ -47,6 +47,9 @@ struct AddedPath
   bool changed = false; // false: same content as the latest version
   bool new_artifact = false;
   int version = 0; // the artifact's version number after the add
+  // What inspecting a model file found (data::scan_model), for a new
+  // version of a file that is one; null otherwise.
+  json model;
 };
 
 struct AddResult
