@@ -227,12 +227,20 @@ audit(lake::Lake& lake, const AuditOptions& options)
     violations.push_back(std::move(v));
   };
 
-  // The versions upstream: what each node wrote, and what it read.
+  // The versions upstream: the audited one and what each node read. What
+  // a node wrote besides (another file of the same add) is a sibling, not
+  // a source.
   std::vector<Version> versions;
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& io : rows.io) {
-    const std::string& node = io.direction == "out" ? io.node : io.source;
-    if (node.empty() || !seen.emplace(io.artifact, node).second) {
+    const bool source = io.direction == "in" && !io.source.empty();
+    const bool itself = io.direction == "out" && subject &&
+                        io.artifact == subject->artifact && io.node == start;
+    if (!(source || itself)) {
+      continue;
+    }
+    const std::string& node = source ? io.source : io.node;
+    if (!seen.emplace(io.artifact, node).second) {
       continue;
     }
     versions.push_back({io.artifact, node, io.hash, true});

@@ -124,4 +124,15 @@ expect_json '[(v["rule"], v["version"]) for v in d["violations"]]' '[["integrity
 expect_stdout_contains "was altered: it no longer hashes to its name"
 expect_failure 13 mlake fsck
 
+check "model_scan: a harmful pickle fails, the file added beside it does not"
+new_lake
+cp "$TESTDATA/models/harmful.pkl" "$TESTDATA/models/model.safetensors" .
+expect_success mlake add harmful.pkl model.safetensors -m "two models in one add"
+printf 'model_scan: true\n' >.mlake/policy.yaml
+expect_failure 1 mlake --json audit harmful.pkl
+expect_json '[(v["rule"], v["version"]) for v in d["violations"]]' '[["model_scan","harmful.pkl@1"]]'
+expect_stdout_contains "would import posix.system"
+expect_success mlake --json audit model.safetensors
+expect_json 'd["checked"]["versions"]' 1
+
 pass
