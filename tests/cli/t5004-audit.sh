@@ -125,7 +125,8 @@ expect_stdout_contains "was altered: it no longer hashes to its name"
 expect_failure 13 mlake fsck
 
 check "model_scan: a harmful pickle fails, the file added beside it does not"
-new_lake
+mkdir models-lake && cd models-lake
+expect_success mlake init
 cp "$TESTDATA/models/harmful.pkl" "$TESTDATA/models/model.safetensors" .
 expect_success mlake add harmful.pkl model.safetensors -m "two models in one add"
 printf 'model_scan: true\n' >.mlake/policy.yaml
