@@ -174,8 +174,9 @@ print_model(const json& m, const std::string& name)
   const std::string format = m.value("format", std::string("?"));
   std::string line = format;
   if (format == "safetensors") {
-    line += ", " + count(m["tensor_count"], "tensor", "tensors") + ", " +
-            count(m["parameters"], "parameter", "parameters");
+    line += ", " + count(m.value("tensor_count", json()), "tensor", "tensors") +
+            ", " +
+            count(m.value("parameters", json()), "parameter", "parameters");
     if (m.contains("dtypes") && m["dtypes"].is_object()) {
       std::string dtypes;
       for (const auto& [dtype, n] : m["dtypes"].items()) {
@@ -194,23 +195,27 @@ print_model(const json& m, const std::string& name)
     if (meta.contains("general.name") && meta["general.name"].is_string()) {
       line += " '" + printable(meta["general.name"].get<std::string>()) + "'";
     }
-    line += ", " + count(m["tensor_count"], "tensor", "tensors");
+    line += ", " + count(m.value("tensor_count", json()), "tensor", "tensors");
     if (m.contains("parameters")) {
-      line += ", " + count(m["parameters"], "parameter", "parameters");
+      line += ", " +
+              count(m.value("parameters", json()), "parameter", "parameters");
     }
-    line += ", " + count(m["metadata_count"], "metadata key", "metadata keys");
+    line += ", " + count(m.value("metadata_count", json()),
+                         "metadata key",
+                         "metadata keys");
   } else if (m.contains("imports")) {
     if (m.contains("protocol")) {
       line += ", protocol " + m["protocol"].dump();
     }
     if (m.contains("tensors")) {
-      line += ", " + count(m["tensors"], "tensor", "tensors");
+      line += ", " + count(m.value("tensors", json()), "tensor", "tensors");
     }
     if (m.contains("parameters")) {
-      line += ", " + count(m["parameters"], "parameter", "parameters");
+      line += ", " +
+              count(m.value("parameters", json()), "parameter", "parameters");
     }
     if (m.contains("arrays")) {
-      line += ", " + count(m["arrays"], "array", "arrays");
+      line += ", " + count(m.value("arrays", json()), "array", "arrays");
     }
     line += ", " + count(json(m["imports"].size()), "import", "imports");
   }

@@ -83,9 +83,7 @@ card(lake::Lake& lake, const std::string& ref, const fs::path& cwd)
                   {"node", v.node},
                   {"kind", what["kind"]},
                   {"size", v.size},
-                  {"description",
-                   what["current"].is_null() ? what["description"]
-                                             : shown["current"]["description"]},
+                  {"description", shown["current"]["description"]},
                   {"owner", shown["current"]["owner"]},
                   {"security", shown["current"]["security"]},
                   {"tags", shown["current"]["tags"]},
