@@ -59,6 +59,16 @@ value_text(const json& v)
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+std::string
+join_strings(const json& list)
+{
+  std::string out;
+  for (const auto& item : list) {
+    out += (out.empty() ? "" : ", ") + value_text(item);
+  }
+  return out;
+}
+
 } // namespace
 
 json
@@ -358,10 +368,19 @@ card_markdown(const json& c)
   }
   if (proc.contains("env") && proc["env"].is_object()) {
     out << "- Environment:";
-    for (const char* key : {"os", "arch", "mlake", "python", "cpu"}) {
-      if (proc["env"].contains(key)) {
-        out << " " << key << " " << cell(value_text(proc["env"][key])) << ";";
+    const json& env = proc["env"];
+    for (const char* key : {"os", "distribution", "arch", "mlake"}) {
+      if (env.contains(key)) {
+        out << " " << key << " " << cell(value_text(env[key])) << ";";
       }
+    }
+    if (env.contains("cpu") && env["cpu"].is_object()) {
+      out << " cpu " << cell(str(env["cpu"], "model")) << " x"
+          << env["cpu"].value("count", json(0)).dump() << ";";
+    }
+    if (env.contains("interpreter") && env["interpreter"].is_object()) {
+      out << " " << cell(str(env["interpreter"], "name")) << " "
+          << cell(str(env["interpreter"], "version")) << ";";
     }
     out << "\n";
   }
@@ -383,11 +402,13 @@ card_markdown(const json& c)
   const json& g = c["governance"];
   out << "## Governance\n\n";
   out << "- Approved: "
-      << (g["approved"].get<bool>() ? "yes, by " + cell(g["approved_by"].dump())
-                                    : std::string("**no**"))
+      << (g["approved"].get<bool>()
+              ? "yes, by " + cell(join_strings(g["approved_by"]))
+              : std::string("**no**"))
       << "\n";
   out << "- Aliases: "
-      << (g["aliases"].empty() ? "none" : cell(g["aliases"].dump())) << "\n";
+      << (g["aliases"].empty() ? "none" : cell(join_strings(g["aliases"])))
+      << "\n";
   for (const auto& a : g["approvals"]) {
     out << "- " << cell(a["time"].get<std::string>()) << " "
         << cell(a["decision"].get<std::string>()) << " by "
