@@ -86,6 +86,7 @@ Runner setup_promote(CLI::App& app);
 Runner setup_metric(CLI::App& app);
 Runner setup_monitor(CLI::App& app);
 Runner setup_search(CLI::App& app);
+Runner setup_diff(CLI::App& app);
 Runner setup_audit(CLI::App& app);
 Runner setup_card(CLI::App& app);
 Runner setup_fetch(CLI::App& app);
