@@ -1,5 +1,6 @@
 #include <mlake/governance/audit.hpp>
 #include <mlake/governance/card.hpp>
+#include <mlake/governance/records.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/query.hpp>
 #include <mlake/lake/refs.hpp>
@@ -7,7 +8,6 @@
 #include <mlake/util/error.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -200,11 +200,8 @@ card(lake::Lake& lake, const std::string& ref, const fs::path& cwd)
 
   json evaluation = json::array();
   for (const auto& m : lake.index().version_metrics(v.artifact, v.node)) {
-    json value = std::trunc(m.value) == m.value && std::fabs(m.value) < 9e15
-                     ? json(static_cast<std::int64_t>(m.value))
-                     : json(m.value);
     evaluation.push_back({{"key", m.key},
-                          {"value", value},
+                          {"value", number_json(m.value)},
                           {"kind", m.kind},
                           {"node", m.node},
                           {"time", m.time}});

@@ -76,8 +76,8 @@ same_user(const index::ApprovalRow& row, const lake::Identity& me)
   return row.user_name == me.name && row.user_email == me.email;
 }
 
-// The index keeps numbers as REAL: a whole number goes back to JSON as an
-// integer, as the node recorded it.
+} // namespace
+
 json
 number_json(double value)
 {
@@ -86,8 +86,6 @@ number_json(double value)
   }
   return value;
 }
-
-} // namespace
 
 bool
 is_approved(const std::vector<index::ApprovalRow>& approvals,

@@ -10,7 +10,10 @@
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -73,6 +76,31 @@ public:
 private:
   fs::path m_path;
 };
+
+// The peak resident memory of a child process running `fn`, in KiB: the
+// same starting point (this process) for every call, so that two calls
+// compare what `fn` itself needs.
+template <typename F>
+long
+child_peak_rss_kib(F&& fn)
+{
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    try {
+      fn();
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  struct rusage usage = {};
+  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return usage.ru_maxrss;
+}
 
 // Write `content` to `path` (creating its folders), replacing what is there.
 inline void

@@ -89,6 +89,10 @@ struct MonitorOptions
 // "change", "degraded"}], "degraded": bool}.
 json monitor(lake::Lake& lake, const MonitorOptions& options);
 
+// A number the index kept as REAL, as JSON: a whole number goes back as an
+// integer, as the node recorded it.
+json number_json(double value);
+
 // Whether a lower value of the metric `key` is better (loss, error,
 // latency, ...), judged by its name.
 bool lower_is_better(const std::string& key);

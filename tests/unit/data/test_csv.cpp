@@ -16,6 +16,7 @@
 
 using mlake::Exit;
 using mlake::data::CsvReader;
+using mlake::test::child_peak_rss_kib;
 using mlake::test::error_of;
 using mlake::test::slurp;
 using mlake::test::TempDir;
@@ -49,31 +50,6 @@ reassemble(const fs::path& path)
     out += reader.raw();
   }
   return out;
-}
-
-// The peak resident memory of a child process running `fn`, in KiB: the
-// same starting point (this process) for every call, so that two calls
-// compare what `fn` itself needs.
-template <typename F>
-long
-child_peak_rss_kib(F&& fn)
-{
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    try {
-      fn();
-    } catch (...) {
-      ::_exit(1);
-    }
-    ::_exit(0);
-  }
-  int status = 0;
-  struct rusage usage = {};
-  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return usage.ru_maxrss;
 }
 
 } // namespace

@@ -22,6 +22,7 @@ using mlake::json;
 using mlake::data::check_column;
 using mlake::data::MetafeatureOptions;
 using mlake::data::metafeatures;
+using mlake::test::child_peak_rss_kib;
 using mlake::test::error_of;
 using mlake::test::TempDir;
 using mlake::test::testdata;
@@ -40,30 +41,6 @@ column(const json& mf, const std::string& name)
   }
   FAIL("no column " << name);
   throw std::logic_error("unreachable");
-}
-
-// Same as in test_csv.cpp: the peak resident memory of a child running
-// `fn`, in KiB.
-template <typename F>
-long
-child_peak_rss_kib(F&& fn)
-{
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    try {
-      fn();
-    } catch (...) {
-      ::_exit(1);
-    }
-    ::_exit(0);
-  }
-  int status = 0;
-  struct rusage usage = {};
-  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return usage.ru_maxrss;
 }
 
 } // namespace

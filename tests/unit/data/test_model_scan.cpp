@@ -22,6 +22,7 @@ using mlake::json;
 using mlake::data::import_severity;
 using mlake::data::ModelScanOptions;
 using mlake::data::scan_model;
+using mlake::test::child_peak_rss_kib;
 using mlake::test::error_of;
 using mlake::test::TempDir;
 using mlake::test::testdata;
@@ -95,30 +96,6 @@ constexpr bool sanitized = true;
 #else
 constexpr bool sanitized = false;
 #endif
-
-// The peak resident memory of a child running `fn`, in KiB (as in
-// test_metafeatures.cpp).
-template <typename F>
-long
-child_peak_rss_kib(F&& fn)
-{
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    try {
-      fn();
-    } catch (...) {
-      ::_exit(1);
-    }
-    ::_exit(0);
-  }
-  int status = 0;
-  struct rusage usage = {};
-  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return usage.ru_maxrss;
-}
 
 const std::vector<std::string> all_models = {"benign.pkl",
                                              "benign_p0.pkl",
