@@ -89,6 +89,7 @@ Runner setup_search(CLI::App& app);
 Runner setup_diff(CLI::App& app);
 Runner setup_audit(CLI::App& app);
 Runner setup_card(CLI::App& app);
+Runner setup_purge(CLI::App& app);
 Runner setup_fetch(CLI::App& app);
 Runner setup_clone(CLI::App& app);
 

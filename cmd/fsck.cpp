@@ -28,6 +28,8 @@ setup_fsck(CLI::App&)
                   {"unreferenced", report.unreferenced},
                   {"temporary", report.temporary},
                   {"not_downloaded", report.not_downloaded},
+                  {"purged", report.purged},
+                  {"purged_stored", report.purged_stored},
                   {"faults", faults}});
     } else {
       for (const auto& f : report.faults) {
@@ -53,6 +55,16 @@ setup_fsck(CLI::App&)
           std::cout << report.not_downloaded
                     << " object(s) named by the history are on a remote, not "
                        "downloaded here; 'mlake pull' takes them\n";
+        }
+        if (report.purged) {
+          std::cout << report.purged
+                    << " object(s) were erased by 'mlake purge', as the "
+                       "history records\n";
+        }
+        if (report.purged_stored) {
+          std::cout << report.purged_stored
+                    << " object(s) erased by 'mlake purge' are still stored "
+                       "(the purge was interrupted); 'mlake gc' removes them\n";
         }
       }
     }

@@ -1,4 +1,5 @@
-// approve, revoke, promote, metric and monitor: the governance records.
+// approve, revoke, promote, metric, monitor and purge: the governance
+// records; audit and card, what is read from them.
 
 #include <mlake/governance/audit.hpp>
 #include <mlake/governance/card.hpp>
@@ -268,9 +269,20 @@ setup_audit(CLI::App& app)
                                 report["policy"]["path"].get<std::string>())
                   << "\n";
       }
+      bool rule_on_taint = false;
       for (const auto& v : report["violations"]) {
         std::cout << "  " << v["rule"].get<std::string>() << ": "
                   << printable(v["message"].get<std::string>()) << "\n";
+        rule_on_taint = rule_on_taint || v["rule"] == "no_purged_data";
+      }
+      // Taint is news even where no rule forbids it.
+      for (const auto& t : rule_on_taint ? json::array() : report["tainted"]) {
+        std::cout << "  tainted: " << t["ref"].get<std::string>()
+                  << " upstream was erased by purge "
+                  << short_id(t["purge"].get<std::string>()) << " ("
+                  << printable(t["user"].get<std::string>()) << ", "
+                  << t["time"].get<std::string>().substr(0, 10)
+                  << "): " << printable(t["reason"].get<std::string>()) << "\n";
       }
       if (report["ok"].get<bool>() && !ctx.globals.quiet) {
         std::cout << "ok\n";
@@ -294,6 +306,80 @@ setup_card(CLI::App& app)
       print_json(c);
     } else {
       std::cout << governance::card_markdown(c);
+    }
+    return 0;
+  };
+}
+
+Runner
+setup_purge(CLI::App& app)
+{
+  auto options = std::make_shared<governance::PurgeOptions>();
+  app.add_option("NAME@VER", options->ref, "The version to erase")->required();
+  app.add_option("--reason", options->reason, "Why (recorded in the node)")
+      ->required()
+      ->type_name("TEXT");
+  app.add_option("--remote",
+                 options->remote,
+                 "Erase it on this remote too (the purge node is pushed)")
+      ->type_name("NAME");
+  app.add_flag("--force",
+               options->force,
+               "Also erase the content other versions share with it");
+  app.add_flag("-n,--dry-run",
+               options->dry_run,
+               "Show what would be erased and tainted; change nothing");
+  return [options](Context& ctx) {
+    options->cwd = ctx.cwd;
+    json r = governance::purge(*ctx.lake, *options);
+    if (ctx.globals.json) {
+      print_json(r);
+      return 0;
+    }
+    if (ctx.globals.quiet) {
+      return 0;
+    }
+    const std::string ref = r["version"]["ref"].get<std::string>();
+    const json& content = r["content"];
+    if (options->dry_run) {
+      std::cout << "would erase " << ref << ": "
+                << content["objects"].get<std::uint64_t>() << " object(s) ("
+                << human_size(content["bytes"].get<std::uint64_t>()) << ")\n";
+    } else if (r["already_purged"].get<bool>()) {
+      std::cout << ref << " was purged before; erased what was left: "
+                << r["erased"]["objects"].get<std::uint64_t>()
+                << " object(s)\n";
+    } else {
+      std::cout << "purged " << ref << " ("
+                << short_id(r["node"].get<std::string>()) << "): erased "
+                << r["erased"]["objects"].get<std::uint64_t>() << " object(s) ("
+                << human_size(r["erased"]["bytes"].get<std::uint64_t>())
+                << ")\n";
+    }
+    for (const auto& a : r["affected"]) {
+      std::cout << (options->dry_run && !options->force ? "  shared with "
+                                                        : "  also erased from ")
+                << a["ref"].get<std::string>() << " ("
+                << a["shared"].get<std::uint64_t>() << " file(s))\n";
+    }
+    for (const auto& path : r["erased"]["workspace"]) {
+      std::cout << "  removed " << printable(path.get<std::string>())
+                << " from the workspace\n";
+    }
+    for (const auto& t : r["tainted"]) {
+      std::cout << "  tainted: "
+                << (t["ref"].is_string()
+                        ? t["ref"].get<std::string>()
+                        : t["kind"].get<std::string>() + " " +
+                              short_id(t["node"].get<std::string>()))
+                << "\n";
+    }
+    if (r["remote"].is_object()) {
+      std::cout << "on " << r["remote"]["name"].get<std::string>()
+                << ": deleted " << r["remote"]["deleted"].get<std::uint64_t>()
+                << " object(s), sent "
+                << r["remote"]["nodes_sent"].get<std::uint64_t>()
+                << " node(s)\n";
     }
     return 0;
   };

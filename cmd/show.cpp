@@ -21,6 +21,27 @@ join(const json& list)
 }
 
 // Aliases, then promotions and approvals oldest first.
+// Why a version or node cannot be trusted: its content was erased, or
+// something upstream of it was.
+void
+print_taint(const json& taint)
+{
+  if (!taint.is_object() || taint["by"].empty()) {
+    return;
+  }
+  for (const auto& by : taint["by"]) {
+    const bool itself = taint["purged"].get<bool>();
+    std::cout << (itself ? "Purged  content erased on "
+                         : "Tainted made from " +
+                               printable(by["ref"].get<std::string>()) +
+                               ", erased on ")
+              << human_time(by["time"]) << " by "
+              << printable(by["user"].get<std::string>()) << " (purge "
+              << short_id(by["purge"])
+              << "): " << printable(by["reason"].get<std::string>()) << "\n";
+  }
+}
+
 void
 print_governance(const json& g)
 {
@@ -78,6 +99,11 @@ print_artifact(const json& a)
               << human_time(v["time"]) << "  "
               << printable(v["user"]["name"].get<std::string>()) << ": "
               << printable(v["message"].get<std::string>());
+    if (v.value("purged", false)) {
+      std::cout << "  [purged]";
+    } else if (v.value("tainted", false)) {
+      std::cout << "  [tainted]";
+    }
     if (v.contains("model_verdict") && v["model_verdict"] != "safe") {
       std::cout << "  [model " << v["model_verdict"].get<std::string>()
                 << ": see mlake show "
@@ -371,6 +397,7 @@ print_version(const json& v)
     status += "; " + printable(join(g["aliases"]));
   }
   std::cout << "Status " << status << "\n";
+  print_taint(v["taint"]);
   print_governance(g);
 }
 
@@ -395,6 +422,7 @@ setup_show(CLI::App& app)
       print_version(doc);
     } else {
       print_node_text(doc);
+      print_taint(doc["taint"]);
       std::cout << "\nparents   ";
       for (const auto& p : doc["parents"]) {
         std::cout << short_id(p) << " ";

@@ -66,7 +66,9 @@ pull_json(const remote::PullResult& r)
           {"bytes", r.bytes_received},
           {"missing_on_remote", r.missing_on_remote},
           {"updated", r.updated},
-          {"kept", r.kept}};
+          {"kept", r.kept},
+          {"erased",
+           {{"objects", r.objects_erased}, {"workspace", r.erased_workspace}}}};
 }
 
 void
@@ -89,6 +91,14 @@ print_pull(const remote::PullResult& r, bool metadata_only)
 void
 warn_pull(const remote::PullResult& r)
 {
+  if (r.objects_erased || !r.erased_workspace.empty()) {
+    std::cerr << "mlake: erased " << r.objects_erased
+              << " object(s) a purge from " << r.remote << " erased";
+    for (const auto& path : r.erased_workspace) {
+      std::cerr << "; removed " << path;
+    }
+    std::cerr << "; 'mlake log' shows the purge\n";
+  }
   for (const auto& path : r.kept) {
     std::cerr << "mlake: kept your changes to " << path
               << "; 'mlake add' records them, 'mlake checkout --force " << path

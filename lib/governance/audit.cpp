@@ -1,6 +1,7 @@
 #include <mlake/governance/audit.hpp>
 #include <mlake/governance/records.hpp>
 #include <mlake/lake/absent.hpp>
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/metadata.hpp>
 #include <mlake/lake/refs.hpp>
@@ -159,12 +160,15 @@ load_policy(const fs::path& path)
       policy.clean_code = flag(value, path, rule);
     } else if (rule == "model_scan") {
       policy.model_scan = flag(value, path, rule);
+    } else if (rule == "no_purged_data") {
+      policy.no_purged_data = flag(value, path, rule);
     } else {
       throw policy_error(path,
                          item.first.Mark(),
                          "unknown rule " + quote(rule) +
                              " (required_metadata, approved_inputs, "
-                             "max_security, clean_code, model_scan)");
+                             "max_security, clean_code, model_scan, "
+                             "no_purged_data)");
     }
   }
   return policy;
@@ -280,10 +284,12 @@ audit(lake::Lake& lake, const AuditOptions& options)
     }
   }
   const auto absent = lake::load_absent(lake);
+  const lake::Erasure erasure = lake::load_erasure(lake);
   std::size_t objects = 0;
   for (const auto& v : versions) {
-    if (!v.stored || absent.count(v.hash)) {
-      continue; // recorded by reference, or not downloaded here
+    if (!v.stored || absent.count(v.hash) ||
+        erasure.purged(v.artifact, v.node)) {
+      continue; // by reference, not downloaded here, or erased as recorded
     }
     auto sound = lake.objects().verify(v.hash);
     ++objects;
@@ -301,6 +307,31 @@ audit(lake::Lake& lake, const AuditOptions& options)
               v.artifact,
               v.node,
               "");
+    }
+  }
+
+  // Erased upstream: reported always, a violation where the policy says.
+  json tainted = json::array();
+  for (const auto& row : erasure.rows) {
+    if (!std::any_of(versions.begin(), versions.end(), [&](const Version& v) {
+          return v.artifact == row.artifact && v.node == row.version_node;
+        })) {
+      continue;
+    }
+    const std::string ref = ref_of(row.artifact, row.version_node);
+    tainted.push_back({{"ref", ref},
+                       {"purge", row.node},
+                       {"time", row.time},
+                       {"user", row.user_name},
+                       {"reason", row.message}});
+    if (policy && policy->no_purged_data) {
+      violate("no_purged_data",
+              ref + " was erased by purge " + row.node.substr(0, 12) + " (" +
+                  row.user_name + ", " + row.time.substr(0, 10) +
+                  "): " + row.message,
+              row.artifact,
+              row.version_node,
+              row.node);
     }
   }
 
@@ -423,6 +454,7 @@ audit(lake::Lake& lake, const AuditOptions& options)
                {{"nodes", rows.nodes.size()},
                 {"versions", versions.size()},
                 {"objects", objects}}},
+              {"tainted", tainted},
               {"violations", violations},
               {"ok", violations.empty()}};
   if (policy) {

@@ -171,6 +171,7 @@ card(lake::Lake& lake, const std::string& ref, const fs::path& cwd)
                   {"security", s["current"]["security"]},
                   {"approved", s["governance"]["approved"]},
                   {"approved_by", s["governance"]["approved_by"]},
+                  {"taint", gv.taint.empty() ? json(nullptr) : json(gv.taint)},
                   {"direct", false}};
     for (const auto& input : how["inputs"]) {
       if (input["artifact"] == gv.artifact && input["hash"] == gv.hash) {
@@ -234,6 +235,7 @@ card(lake::Lake& lake, const std::string& ref, const fs::path& cwd)
            {{"steps", graph.steps.size()},
             {"mermaid", lineage::render_mermaid(graph)}}},
           {"governance", governance},
+          {"taint", shown["taint"]},
           {"missing", missing}};
 }
 
@@ -284,6 +286,20 @@ card_markdown(const json& c)
   };
   const std::string name = m["artifact"].get<std::string>();
   out << "# Model card: " << cell(m["ref"].get<std::string>()) << "\n\n";
+  const json& taint = c["taint"];
+  for (const auto& by : taint["by"]) {
+    out << "> **Warning: "
+        << (taint["purged"].get<bool>() ? "purged" : "tainted") << ".** "
+        << (taint["purged"].get<bool>()
+                ? std::string("The content of this version was erased")
+                : "This version was made from " +
+                      cell(by["ref"].get<std::string>()) +
+                      ", whose content was erased")
+        << " on " << cell(by["time"].get<std::string>()) << " by "
+        << cell(by["user"].get<std::string>()) << " (purge `"
+        << by["purge"].get<std::string>().substr(0, 12)
+        << "`): " << cell(by["reason"].get<std::string>()) << "\n\n";
+  }
   out << "## Model details\n\n";
   out << "| | |\n|---|---|\n";
   out << "| Artifact | " << cell(name) << " |\n";
@@ -319,9 +335,13 @@ card_markdown(const json& c)
            "Owner |\n|---|---|---|---|---|---|---|\n";
     for (const auto& d : c["training_data"]) {
       const json mf = d.value("metafeatures", json::object());
-      out << "| " << cell(d["ref"].get<std::string>()) << " | "
-          << (d["direct"].get<bool>() ? "directly" : "upstream") << " | "
-          << (mf.contains("rows") ? mf["rows"].dump() : "-") << " | "
+      const json taint_of_data = d.value("taint", json());
+      out << "| " << cell(d["ref"].get<std::string>())
+          << (taint_of_data.is_string()
+                  ? " **(" + taint_of_data.get<std::string>() + ")**"
+                  : std::string())
+          << " | " << (d["direct"].get<bool>() ? "directly" : "upstream")
+          << " | " << (mf.contains("rows") ? mf["rows"].dump() : "-") << " | "
           << (mf.contains("columns") ? mf["columns"].dump() : "-") << " | "
           << cell(str(d, "security")) << " | "
           << (d["approved"].get<bool>() ? "yes" : "**no**") << " | "

@@ -1,16 +1,20 @@
 #include <mlake/governance/audit.hpp>
 #include <mlake/governance/records.hpp>
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/metadata.hpp>
 #include <mlake/lake/query.hpp>
 #include <mlake/lake/refs.hpp>
+#include <mlake/remote/sync.hpp>
 #include <mlake/util/error.hpp>
+#include <mlake/util/fs.hpp>
 #include <mlake/util/time.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace mlake::governance {
 
@@ -413,6 +417,169 @@ monitor(lake::Lake& lake, const MonitorOptions& options)
           {"threshold", options.threshold},
           {"metrics", metrics},
           {"degraded", any_degraded}};
+}
+
+namespace {
+
+std::string
+ref_of(const index::VersionRow& v)
+{
+  return v.artifact + "@" + std::to_string(v.ordinal);
+}
+
+// What was made from `v`, all the way down: the versions (and the steps
+// that made nothing, such as promotions and evaluations) a purge of it
+// taints.
+void
+downstream(lake::Lake& lake,
+           const index::VersionRow& v,
+           std::map<std::string, json>& tainted)
+{
+  auto rows = lake.index().lineage({v.node}, false, -1, v.artifact);
+  std::set<std::string> wrote;
+  for (const auto& io : rows.io) {
+    // What the node that recorded `v` wrote besides is a sibling, not made
+    // from it.
+    if (io.direction != "out" || io.node == v.node) {
+      continue;
+    }
+    auto it = rows.ordinals.find(io.artifact + "\n" + io.node);
+    const std::string ref =
+        it == rows.ordinals.end()
+            ? io.artifact
+            : io.artifact + "@" + std::to_string(it->second);
+    wrote.insert(io.node);
+    tainted.emplace("1 " + ref, json{{"ref", ref}, {"node", io.node}});
+  }
+  for (const auto& n : rows.nodes) {
+    if (n.id != v.node && !wrote.count(n.id)) {
+      tainted.emplace("2 " + n.time_end + n.id,
+                      json{{"ref", nullptr}, {"node", n.id}, {"kind", n.kind}});
+    }
+  }
+}
+
+} // namespace
+
+json
+purge(lake::Lake& lake, const PurgeOptions& options)
+{
+  lake::check_message(options.reason);
+  if (!options.dry_run) {
+    lake.lock("mlake purge");
+  }
+  const auto v = lake::resolve_version(lake, options.ref, options.cwd);
+  const std::string ref = ref_of(v);
+  const lake::Erasure before = lake::load_erasure(lake);
+  const bool already = before.purged(v.artifact, v.node);
+
+  if (v.stored && v.type == "dir" && !lake.objects().contains(v.hash)) {
+    throw Error(Exit::integrity,
+                "the folder list (tree " + v.hash + ") of " + ref +
+                    " is missing: what it holds cannot be known",
+                "run 'mlake fsck'");
+  }
+  const std::vector<std::string> content = lake::content_of(lake, v);
+  const std::unordered_set<std::string> erasing(content.begin(), content.end());
+  std::unordered_set<std::string> skip = before.versions;
+  skip.insert(v.artifact + "\n" + v.node);
+  const auto affected = lake::holders(lake, erasing, skip);
+  std::uint64_t content_bytes = 0;
+  for (const auto& hash : content) {
+    auto st = util::lstat_path(lake.objects().path_of(hash));
+    content_bytes += st ? st->size : 0;
+  }
+
+  json affected_json = json::array();
+  std::string affected_text;
+  for (const auto& holder : affected) {
+    affected_json.push_back({{"ref", ref_of(holder.version)},
+                             {"node", holder.version.node},
+                             {"shared", holder.hashes.size()}});
+    affected_text += (affected_text.empty() ? "" : ", ") +
+                     ref_of(holder.version) + " (" +
+                     std::to_string(holder.hashes.size()) + " file(s))";
+  }
+  if (!already && !affected.empty() && !options.force && !options.dry_run) {
+    throw Error(Exit::usage,
+                "the content of " + ref + " is also part of " + affected_text +
+                    ": erasing it erases it from them too",
+                "pass --force to purge it from all of them, or --dry-run to "
+                "see what would be erased and tainted");
+  }
+
+  std::map<std::string, json> tainted;
+  downstream(lake, v, tainted);
+  for (const auto& holder : affected) {
+    downstream(lake, holder.version, tainted);
+  }
+  json tainted_json = json::array();
+  for (auto& [key, item] : tainted) {
+    tainted_json.push_back(std::move(item));
+  }
+
+  json out = {
+      {"node", nullptr},
+      {"artifact", v.artifact},
+      {"version", version_json(v)},
+      {"reason", options.reason},
+      {"dry_run", options.dry_run},
+      {"already_purged", already},
+      {"content", {{"objects", content.size()}, {"bytes", content_bytes}}},
+      {"affected", affected_json},
+      {"erased", {{"objects", 0}, {"bytes", 0}, {"workspace", json::array()}}},
+      {"tainted", tainted_json},
+      {"remote", nullptr}};
+  if (options.dry_run) {
+    return out;
+  }
+
+  std::optional<remote::SelectedRemote> on_remote;
+  if (!options.remote.empty()) {
+    // Before anything is written: an unknown or unreachable remote leaves
+    // the lake as it was.
+    on_remote.emplace(remote::select_remote(lake, options.remote));
+    on_remote->remote->check(false);
+  }
+
+  if (!already) {
+    json node = governance_node("purge", options.reason, v, "purged");
+    for (const auto& holder : affected) {
+      node["inputs"].push_back(subject(holder.version, "affected"));
+    }
+    std::vector<std::string> sorted(content.begin(), content.end());
+    std::sort(sorted.begin(), sorted.end());
+    node["purge"] = {{"objects", sorted}};
+    out["node"] = lake.commit(std::move(node));
+  }
+  const lake::Erasure erasure = lake::load_erasure(lake);
+  const lake::Erased erased = lake::erase_content(lake, erasure);
+  out["erased"] = {{"objects", erased.objects},
+                   {"bytes", erased.bytes},
+                   {"workspace", erased.workspace}};
+
+  if (on_remote) {
+    // The record first, then the content: a puller that sees the content
+    // gone also sees why.
+    remote::PushOptions push;
+    push.remote = on_remote->config.name;
+    push.history_only = true;
+    push.cwd = options.cwd;
+    remote::PushResult pushed = remote::push(lake, push);
+    std::uint64_t deleted = 0;
+    for (const auto& hash : content) {
+      if (erasure.content.count(hash)) {
+        on_remote->remote->remove(remote::object_key(hash));
+        ++deleted;
+      }
+    }
+    on_remote->remote->flush();
+    out["remote"] = {{"name", on_remote->config.name},
+                     {"location", on_remote->remote->location()},
+                     {"deleted", deleted},
+                     {"nodes_sent", pushed.nodes_sent}};
+  }
+  return out;
 }
 
 } // namespace mlake::governance

@@ -229,24 +229,12 @@ void
 Index::clear_projection()
 {
   guard(m_path, [&] {
-    for (const char* table : {"nodes",
-                              "heads",
-                              "metafeatures",
-                              "node_code",
-                              "params",
-                              "metrics",
-                              "node_parents",
-                              "node_io",
-                              "artifacts",
-                              "versions",
-                              "annotations",
-                              "artifact_fields",
-                              "artifact_tags",
-                              "users",
-                              "promotions",
-                              "approvals",
-                              "search",
-                              "search_docs"}) {
+    for (const char* table :
+         {"nodes",         "heads",          "metafeatures", "node_code",
+          "params",        "metrics",        "node_parents", "node_io",
+          "artifacts",     "versions",       "annotations",  "artifact_fields",
+          "artifact_tags", "users",          "promotions",   "approvals",
+          "purges",        "purged_objects", "search",       "search_docs"}) {
       m_db->exec(std::string("DELETE FROM ") + table);
     }
   });
@@ -382,6 +370,37 @@ Index::apply(const std::string& id, const json& node)
       const json& policy = node.value("policy", json::object());
       q.bind(7, policy.is_object() && policy.value("forced", false) ? 1 : 0);
       q.exec();
+    }
+    if (kind == "purge" && node.contains("purge") &&
+        node["purge"].is_object()) {
+      for (const auto& item : node["inputs"]) {
+        const std::string role = item.value("role", "");
+        if ((role != "purged" && role != "affected") ||
+            !item.contains("node") || !item["node"].is_string()) {
+          continue;
+        }
+        auto& q = stmt("INSERT OR IGNORE INTO purges(node, artifact, "
+                       "version_node, hash, role, time) "
+                       "VALUES(?, ?, ?, ?, ?, ?)");
+        q.bind(1, id);
+        q.bind(2, item["artifact"].get<std::string>());
+        q.bind(3, item["node"].get<std::string>());
+        q.bind(4, item["hash"].get<std::string>());
+        q.bind(5, role);
+        q.bind(6, time_end);
+        q.exec();
+      }
+      const json& objects = node["purge"].value("objects", json::array());
+      for (const auto& hash : objects) {
+        if (!hash.is_string()) {
+          continue;
+        }
+        auto& q = stmt("INSERT OR IGNORE INTO purged_objects(hash, node) "
+                       "VALUES(?, ?)");
+        q.bind(1, hash.get<std::string>());
+        q.bind(2, id);
+        q.exec();
+      }
     }
     if (subject && (kind == "approve" || kind == "revoke")) {
       auto& q = stmt("INSERT OR IGNORE INTO approvals(node, artifact, "
@@ -1531,6 +1550,53 @@ Index::alias_target(const std::string& artifact, const std::string& alias)
       return q.getColumn(0).getString();
     }
     return std::nullopt;
+  });
+}
+
+std::vector<PurgeRow>
+Index::purges()
+{
+  return guard(m_path, [&] {
+    std::vector<PurgeRow> rows;
+    auto& q = stmt("SELECT p.node, p.artifact, p.version_node, p.hash, "
+                   "p.role, p.time, n.user_name, n.user_email, n.message "
+                   "FROM purges p JOIN nodes n ON n.id = p.node "
+                   "ORDER BY p.time, p.node, p.artifact, p.version_node");
+    while (q.executeStep()) {
+      PurgeRow row;
+      row.node = q.getColumn(0).getString();
+      row.artifact = q.getColumn(1).getString();
+      row.version_node = q.getColumn(2).getString();
+      row.hash = q.getColumn(3).getString();
+      row.role = q.getColumn(4).getString();
+      row.time = q.getColumn(5).getString();
+      row.user_name = q.getColumn(6).getString();
+      row.user_email = q.getColumn(7).getString();
+      row.message = q.getColumn(8).getString();
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  });
+}
+
+std::vector<std::string>
+Index::purged_objects()
+{
+  return guard(m_path, [&] {
+    std::vector<std::string> hashes;
+    auto& q = stmt("SELECT DISTINCT hash FROM purged_objects ORDER BY hash");
+    while (q.executeStep()) {
+      hashes.push_back(q.getColumn(0).getString());
+    }
+    return hashes;
+  });
+}
+
+std::vector<VersionRow>
+Index::stored_folder_versions()
+{
+  return guard(m_path, [&] {
+    return query_versions("type = 'dir' AND v.stored = 1 AND ?1 = ?1", "");
   });
 }
 

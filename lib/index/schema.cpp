@@ -236,6 +236,28 @@ CREATE INDEX search_docs_time ON search_docs(time);
 CREATE INDEX nodes_study ON nodes(study);
 )sql",
        true},
+      {5,
+       R"sql(
+-- Erasure: a purge node names the version it erased ('purged') and the
+-- other versions whose content went with it ('affected', content they
+-- shared), and lists the objects it erased.
+CREATE TABLE purges(
+  node TEXT NOT NULL,
+  artifact TEXT NOT NULL,
+  version_node TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK(role IN ('purged', 'affected')),
+  time TEXT NOT NULL,
+  PRIMARY KEY(node, artifact, version_node)
+) WITHOUT ROWID;
+CREATE INDEX purges_version ON purges(artifact, version_node);
+CREATE TABLE purged_objects(
+  hash TEXT NOT NULL,
+  node TEXT NOT NULL,
+  PRIMARY KEY(hash, node)
+) WITHOUT ROWID;
+)sql",
+       true},
   };
   return steps;
 }

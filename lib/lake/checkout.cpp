@@ -1,3 +1,4 @@
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/refs.hpp>
@@ -33,6 +34,28 @@ struct Write
   bool exec = false;
   std::uint64_t size = 0;
 };
+
+// Content that is not here because a purge erased it cannot come back:
+// say which purge, when, by whom and why.
+void
+throw_if_purged(Lake& lake, const std::vector<Want>& wants)
+{
+  const Erasure erasure = load_erasure(lake);
+  for (const auto& w : wants) {
+    for (const auto& row : erasure.rows) {
+      if (row.artifact != w.entry.artifact ||
+          row.version_node != w.entry.node) {
+        continue;
+      }
+      throw Error(Exit::not_found,
+                  "the content of " + quote(w.path) + " was erased by " +
+                      row.user_name + " on " + row.time.substr(0, 10) +
+                      " (purge " + row.node.substr(0, 12) + "): " + row.message,
+                  "a purged version cannot be checked out; 'mlake show " +
+                      w.entry.artifact + "' lists the versions");
+    }
+  }
+}
 
 std::vector<Want>
 wanted(Lake& lake, const CheckoutOptions& options, const LockFile& lock)
@@ -248,6 +271,7 @@ checkout(Lake& lake, const CheckoutOptions& options, util::Progress& progress)
     }
   }
   if (!missing.empty()) {
+    throw_if_purged(lake, wants);
     throw Error(Exit::not_found,
                 "the lake does not hold the content of " + list_some(missing),
                 "'mlake pull' downloads content fetched from a remote as "

@@ -1,4 +1,5 @@
 #include <mlake/lake/absent.hpp>
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/maintenance.hpp>
@@ -174,6 +175,14 @@ fsck(Lake& lake, util::Progress& progress)
 
   std::unordered_set<std::string> have(objects.begin(), objects.end());
   const auto absent = load_absent(lake);
+  // Content a purge erased is gone as recorded; still here, it is what an
+  // interrupted purge left, which gc removes.
+  const Erasure erasure = load_erasure(lake);
+  for (const auto& hash : erasure.content) {
+    if (scan.referenced.erase(hash)) {
+      ++(have.count(hash) ? report.purged_stored : report.purged);
+    }
+  }
   std::vector<std::string> missing;
   for (const auto& hash : scan.referenced) {
     if (have.count(hash)) {
@@ -190,7 +199,7 @@ fsck(Lake& lake, util::Progress& progress)
     report.faults.push_back({"reference", hash, "named by a node but missing"});
   }
   for (const auto& hash : objects) {
-    if (!scan.referenced.count(hash)) {
+    if (!scan.referenced.count(hash) && !erasure.content.count(hash)) {
       ++report.unreferenced;
     }
   }
@@ -223,7 +232,8 @@ fsck(Lake& lake, util::Progress& progress)
                                "mlake.lock names node " + entry.node +
                                    ", which is not in the lake"});
     }
-    if (!have.count(entry.hash) && !absent.count(entry.hash)) {
+    if (!have.count(entry.hash) && !absent.count(entry.hash) &&
+        !erasure.content.count(entry.hash)) {
       report.faults.push_back({"lock",
                                path,
                                "mlake.lock names content " + entry.hash +
@@ -265,6 +275,8 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
       scan.trees.emplace_back(entry.hash, "mlake.lock");
     }
   }
+  // Except content a purge erased: it goes, wherever it is still named.
+  const Erasure erasure = load_erasure(lake);
   // What a tree names is only known by reading it: with a tree missing or
   // damaged, collecting could delete data that is still needed.
   const auto absent = load_absent(lake);
@@ -298,7 +310,7 @@ gc(Lake& lake, bool dry_run, util::Progress& progress)
   list_objects(lake, all, leftovers, nullptr);
   std::vector<std::string> objects;
   for (auto& hash : all) {
-    if (!scan.referenced.count(hash)) {
+    if (!scan.referenced.count(hash) || erasure.content.count(hash)) {
       objects.push_back(std::move(hash));
     }
   }

@@ -1,3 +1,4 @@
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -208,8 +209,12 @@ show_artifact(Lake& lake, const std::string& name)
   out["type"] = "artifact";
   out["created_by"] = row->created_node;
   json versions = json::array();
+  const Erasure erasure = load_erasure(lake);
   for (const auto& v : idx.versions(name)) {
     versions.push_back(version_json(v));
+    json taint = taint_json(lake, erasure, v.artifact, v.node);
+    versions.back()["purged"] = taint["purged"];
+    versions.back()["tainted"] = taint["tainted"];
     // A model file's verdict, so that a list of versions shows which
     // are not safe to load.
     if (auto mf = idx.metafeatures(v.artifact, v.node);
@@ -322,6 +327,7 @@ show_version(Lake& lake, const index::VersionRow& v)
   out["how"] = std::move(how);
   out["governance"] =
       governance_json(idx, v.artifact, idx.versions(v.artifact), &v);
+  out["taint"] = taint_json(lake, load_erasure(lake), v.artifact, v.node);
   return out;
 }
 
@@ -340,6 +346,7 @@ show_node(Lake& lake, const std::string& id)
   out["parents"] = idx.parents(id);
   out["children"] = idx.children(id);
   out["record"] = *node;
+  out["taint"] = taint_json(lake, load_erasure(lake), "", id);
   return out;
 }
 

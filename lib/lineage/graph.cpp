@@ -1,3 +1,4 @@
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/refs.hpp>
 #include <mlake/lineage/graph.hpp>
@@ -115,6 +116,71 @@ private:
 
 } // namespace
 
+namespace {
+
+// Purged versions, and what the edges lead to from them: the steps that
+// read them and what those steps wrote. The root is seeded from the index,
+// as what taints it may lie outside a downward graph.
+void
+mark_taint(lake::Lake& lake,
+           Graph& graph,
+           const std::string& root_artifact,
+           const std::string& root_node)
+{
+  const lake::Erasure erasure = lake::load_erasure(lake);
+  if (erasure.empty()) {
+    return;
+  }
+  std::unordered_map<std::string_view, Version*> versions;
+  std::unordered_map<std::string_view, Step*> steps;
+  for (auto& v : graph.versions) {
+    versions[v.id] = &v;
+  }
+  for (auto& s : graph.steps) {
+    steps[s.id] = &s;
+  }
+  std::unordered_map<std::string_view, std::vector<std::string_view>> next;
+  for (const auto& e : graph.edges) {
+    next[e.from].push_back(e.to);
+  }
+  std::vector<std::string_view> todo;
+  for (auto& v : graph.versions) {
+    if (!v.node.empty() && erasure.purged(v.artifact, v.node)) {
+      v.taint = "purged";
+      todo.push_back(v.id);
+    }
+  }
+  if (!lake::taint_of(lake.index(), erasure, root_artifact, root_node)
+           .empty()) {
+    if (graph.root_is_version) {
+      graph.root_version.taint =
+          erasure.purged(root_artifact, root_node) ? "purged" : "tainted";
+    }
+    todo.push_back(graph.root);
+  }
+  std::unordered_set<std::string_view> seen(todo.begin(), todo.end());
+  while (!todo.empty()) {
+    std::string_view id = todo.back();
+    todo.pop_back();
+    if (auto v = versions.find(id); v != versions.end()) {
+      if (v->second->taint.empty()) {
+        v->second->taint = "tainted";
+      }
+    } else if (auto s = steps.find(id); s != steps.end()) {
+      s->second->tainted = true;
+    }
+    if (auto it = next.find(id); it != next.end()) {
+      for (auto to : it->second) {
+        if (seen.insert(to).second) {
+          todo.push_back(to);
+        }
+      }
+    }
+  }
+}
+
+} // namespace
+
 Graph
 lineage(lake::Lake& lake,
         const std::string& ref,
@@ -144,7 +210,8 @@ lineage(lake::Lake& lake,
                           v.type,
                           v.size,
                           v.path,
-                          v.node};
+                          v.node,
+                          ""};
   }
   GraphBuilder builder(graph);
   if (options.direction != Direction::down) {
@@ -157,6 +224,7 @@ lineage(lake::Lake& lake,
     builder.add(idx.lineage({start}, false, options.depth, artifact),
                 Direction::down);
   }
+  mark_taint(lake, graph, artifact.value_or(""), start);
   return graph;
 }
 
@@ -220,6 +288,12 @@ write_version(Writer& w, const Version& v)
   } else {
     w.str(v.node);
   }
+  w.raw(",").key("taint");
+  if (v.taint.empty()) {
+    w.raw("null");
+  } else {
+    w.str(v.taint);
+  }
   w.raw("}");
 }
 
@@ -239,7 +313,14 @@ render_json(const Graph& graph)
     w.raw(",").key("version").num(
         static_cast<std::uint64_t>(graph.root_version.version));
     w.raw(",").key("hash").str(graph.root_version.hash);
-    w.raw(",").key("node").str(graph.root_version.node).raw("}");
+    w.raw(",").key("node").str(graph.root_version.node);
+    w.raw(",").key("taint");
+    if (graph.root_version.taint.empty()) {
+      w.raw("null");
+    } else {
+      w.str(graph.root_version.taint);
+    }
+    w.raw("}");
   } else {
     w.raw("{").key("type").str("node").raw(",").key("id").str(graph.root);
     w.raw("}");
@@ -262,6 +343,7 @@ render_json(const Graph& graph)
       w.raw(",").key("git").raw("{").key("commit").str(s.git_commit);
       w.raw(",").key("dirty").raw(s.git_dirty ? "true" : "false").raw("}");
     }
+    w.raw(",").key("tainted").raw(s.tainted ? "true" : "false");
     w.raw(",").key("code").raw("[");
     for (std::size_t k = 0; k < s.code.size(); ++k) {
       w.raw(k ? ",{" : "{").key("path").str(s.code[k].path);
@@ -328,6 +410,9 @@ describe_step(const Step& s)
   if (s.exit_code && *s.exit_code != 0) {
     text += "  [exit " + std::to_string(*s.exit_code) + "]";
   }
+  if (s.tainted) {
+    text += "  [tainted]";
+  }
   return text;
 }
 
@@ -335,7 +420,8 @@ std::string
 describe_version(const Version& v)
 {
   return v.id + "  (" + v.type + ", " + util::human_size(v.size) + ", " +
-         short_hash(v.hash) + ")";
+         short_hash(v.hash) + ")" +
+         (v.taint.empty() ? "" : "  [" + v.taint + "]");
 }
 
 // Depth beyond which a tree is no longer indented, so that a chain of
@@ -472,8 +558,13 @@ render_dot(const Graph& graph)
                     "  node [fontname=\"Helvetica\", fontsize=10];\n";
   for (const auto& v : graph.versions) {
     out += "  \"" + dot_escape(v.id) + "\" [shape=ellipse, label=\"" +
-           dot_escape(v.id) + "\\n" + util::human_size(v.size) + "\"" +
-           (v.id == graph.root ? ", style=bold" : "") + "];\n";
+           dot_escape(v.id) + "\\n" + util::human_size(v.size) +
+           (v.taint.empty() ? "" : " (" + v.taint + ")") + "\"" +
+           (v.id == graph.root ? ", style=bold" : "") +
+           (v.taint == "purged"    ? ", color=red, fontcolor=red"
+            : v.taint == "tainted" ? ", color=darkorange"
+                                   : "") +
+           "];\n";
   }
   for (const auto& s : graph.steps) {
     out += "  \"" + s.id +
@@ -481,7 +572,8 @@ render_dot(const Graph& graph)
            "label=\"" +
            dot_escape(s.kind + " " + short_hash(s.id)) + "\\n" +
            dot_escape(s.message) + "\"" +
-           (s.id == graph.root ? ", penwidth=2" : "") + "];\n";
+           (s.id == graph.root ? ", penwidth=2" : "") +
+           (s.tainted ? ", color=darkorange" : "") + "];\n";
   }
   for (const auto& e : graph.edges) {
     out +=
@@ -511,6 +603,30 @@ render_mermaid(const Graph& graph)
   }
   for (const auto& e : graph.edges) {
     out += "  " + ids[e.from] + " --> " + ids[e.to] + "\n";
+  }
+  std::string purged, tainted;
+  auto add = [](std::string& list, const std::string& id) {
+    list += (list.empty() ? "" : ",") + id;
+  };
+  for (const auto& v : graph.versions) {
+    if (v.taint == "purged") {
+      add(purged, ids[v.id]);
+    } else if (v.taint == "tainted") {
+      add(tainted, ids[v.id]);
+    }
+  }
+  for (const auto& s : graph.steps) {
+    if (s.tainted) {
+      add(tainted, ids[s.id]);
+    }
+  }
+  if (!purged.empty()) {
+    out += "  classDef purged fill:#f8d7da,stroke:#c00\n";
+    out += "  class " + purged + " purged\n";
+  }
+  if (!tainted.empty()) {
+    out += "  classDef tainted fill:#fff3cd,stroke:#e69500\n";
+    out += "  class " + tainted + " tainted\n";
   }
   return out;
 }

@@ -188,6 +188,17 @@ public:
   }
 
   void
+  remove(const std::string& key) override
+  {
+    fs::path target = path_of(key);
+    if (::unlink(target.c_str()) != 0 && errno != ENOENT) {
+      throw Error(Exit::remote,
+                  "remote " + quote(m_root.string()) + ": cannot delete " +
+                      key + ": " + util::errno_text(errno));
+    }
+  }
+
+  void
   flush() override
   {
     on_remote(m_root, [&] { util::sync_filesystem(m_root); });

@@ -609,6 +609,17 @@ public:
   }
 
   void
+  remove(const std::string& key) override
+  {
+    auto r = request(
+        "DELETE", m_prefix + key, {}, nullptr, nullptr, util::sha256_hex(""));
+    // S3 answers 204 whether or not the key was there; some servers 404.
+    if (r.status != 204 && r.status != 200 && r.status != 404) {
+      throw failure(r, "cannot delete " + key);
+    }
+  }
+
+  void
   flush() override
   {
     // S3 answers a PUT once the object is stored.

@@ -1,4 +1,5 @@
 #include <mlake/lake/absent.hpp>
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/refs.hpp>
 #include <mlake/lake/workspace.hpp>
@@ -305,6 +306,7 @@ save_pending(const lake::Lake& lake, const std::set<std::string>& artifacts)
 // Returns the touched artifacts whose content is not here yet.
 std::set<std::string>
 update_workspace(lake::Lake& lake,
+                 const lake::Erasure& erasure,
                  const std::set<std::string>& touched,
                  const std::map<std::string, std::string>& named,
                  const HashSet& received,
@@ -337,7 +339,8 @@ update_workspace(lake::Lake& lake,
       }
       continue;
     }
-    if (!latest.stored || latest.path.empty()) {
+    if (!latest.stored || latest.path.empty() ||
+        erasure.purged(latest.artifact, latest.node)) {
       continue;
     }
     if (!touched.count(artifact.name) && !received.count(latest.hash)) {
@@ -440,7 +443,7 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
     std::vector<std::string> node_trees;
     collect_trees(*node, node_trees);
     wanted.insert(node_trees.begin(), node_trees.end());
-    if (options.refs.empty()) {
+    if (options.refs.empty() && !options.history_only) {
       for (auto& hash : store::referenced_hashes(*node)) {
         wanted.insert(std::move(hash));
       }
@@ -460,6 +463,10 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
     }
   }
   add_tree_blobs(lake, trees, wanted);
+  // Erased content is never sent again, whatever still names it.
+  for (const auto& hash : load_erasure(lake).content) {
+    wanted.erase(hash);
+  }
 
   remote.check(true);
   std::vector<std::string> here;
@@ -706,6 +713,14 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   bytes.clear();
   auto& idx = lake.index(); // projects the new nodes
 
+  // A purge that arrived erases here what it erased where it was made.
+  const lake::Erasure erasure = lake::load_erasure(lake);
+  if (!erasure.content.empty()) {
+    lake::Erased erased = lake::erase_content(lake, erasure);
+    result.objects_erased = erased.objects;
+    result.erased_workspace = std::move(erased.workspace);
+  }
+
   if (options.metadata_only) {
     return result;
   }
@@ -715,7 +730,9 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   std::map<std::string, std::string> named; // artifact -> NAME@VER
   if (options.refs.empty()) {
     for (const auto& hash : lake::load_absent(lake)) {
-      wanted.insert(hash);
+      if (!erasure.content.count(hash)) {
+        wanted.insert(hash);
+      }
     }
   } else {
     for (const auto& ref : options.refs) {
@@ -724,6 +741,11 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
         throw Error(Exit::usage,
                     quote(ref) + " was ingested by reference: its content "
                                  "lives at its source, not on a remote");
+      }
+      if (erasure.purged(version.artifact, version.node)) {
+        throw Error(Exit::not_found,
+                    quote(ref) + " was purged: its content was erased",
+                    "run 'mlake show " + ref + "' to see the purge");
       }
       wanted.insert(version.hash);
       named[version.artifact] =
@@ -758,7 +780,8 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   HashSet tree_blobs;
   add_tree_blobs(lake, trees, tree_blobs);
   for (const auto& hash : tree_blobs) {
-    if (!lake.objects().contains(hash) && !wanted.count(hash)) {
+    if (!lake.objects().contains(hash) && !wanted.count(hash) &&
+        !erasure.content.count(hash)) {
       blobs.push_back(hash);
     }
   }
@@ -767,7 +790,7 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   // they arrive.
   std::vector<std::string> new_absent;
   for (const auto& hash : tree_blobs) {
-    if (!lake.objects().contains(hash)) {
+    if (!lake.objects().contains(hash) && !erasure.content.count(hash)) {
       new_absent.push_back(hash);
     }
   }
@@ -786,8 +809,9 @@ pull(lake::Lake& lake, const PullOptions& options, util::Progress& progress)
   std::sort(result.missing_on_remote.begin(), result.missing_on_remote.end());
 
   if (options.update_workspace) {
-    save_pending(lake,
-                 update_workspace(lake, touched, named, received, result));
+    save_pending(
+        lake,
+        update_workspace(lake, erasure, touched, named, received, result));
   }
   return result;
 }

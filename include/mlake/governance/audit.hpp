@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 //   max_security: {ALIAS: LEVEL}  nothing above LEVEL upstream of ALIAS
 //   clean_code: true          runs ran committed code of a clean git tree
 //   model_scan: true          no model file whose scan flagged or failed
+//   no_purged_data: true      nothing upstream was erased by a purge
 struct Policy
 {
   fs::path path;
@@ -36,6 +37,7 @@ struct Policy
   std::map<std::string, std::string> max_security;
   bool clean_code = false;
   bool model_scan = false;
+  bool no_purged_data = false;
 };
 
 // Read a policy file. Throws Error(Exit::usage) naming the file and the
@@ -58,8 +60,10 @@ struct AuditOptions
 
 // Walk the whole upstream lineage of `ref` and check it. Returns {"ref",
 // "policy": {"path", "sha256"} or null, "aliases", "checked": {"nodes",
-// "versions", "objects"}, "violations": [{"rule", "message", "artifact"?,
-// "version"?, "node"?}], "ok"}. Violations are results, not errors:
+// "versions", "objects"}, "tainted": [{"ref", "purge", "time", "user",
+// "reason"}] (the purged versions upstream, the audited one included),
+// "violations": [{"rule", "message", "artifact"?, "version"?, "node"?}],
+// "ok"}. Violations are results, not errors:
 // throws only for a bad reference or policy.
 json audit(lake::Lake& lake, const AuditOptions& options);
 

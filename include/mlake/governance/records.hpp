@@ -89,6 +89,33 @@ struct MonitorOptions
 // "change", "degraded"}], "degraded": bool}.
 json monitor(lake::Lake& lake, const MonitorOptions& options);
 
+struct PurgeOptions
+{
+  std::string ref; // NAME@VER
+  fs::path cwd;
+  std::string reason;
+  // Erase it on this remote too ("" for none): the purge node is pushed
+  // first, then the content deleted.
+  std::string remote;
+  // Also erase content other versions share with it (they become
+  // "affected"); without it, such a purge is refused.
+  bool force = false;
+  bool dry_run = false;
+};
+
+// Erase a version's content (right to erasure): record a purge node naming
+// it, then remove its objects and the unchanged copies in the workspace;
+// with `remote`, on the remote too. The lineage stays; what was made from
+// it is tainted. A version purged already is erased again (a purge that was
+// interrupted, or one to carry to a remote), without a new node.
+// Returns {"node" (null for a dry run or a purge made before), "artifact",
+// "version": {...}, "reason", "dry_run", "already_purged", "content":
+// {"objects", "bytes"}, "affected": [{"ref", "node", "shared"}], "erased":
+// {"objects", "bytes", "workspace": [...]}, "tainted": [{"ref", "node",
+// "kind"}], "remote": {"name", "location", "deleted", "nodes_sent"} or
+// null}.
+json purge(lake::Lake& lake, const PurgeOptions& options);
+
 // A number the index kept as REAL, as JSON: a whole number goes back as an
 // integer, as the node recorded it.
 json number_json(double value);

@@ -161,6 +161,21 @@ struct ApprovalRow
   std::string message;
 };
 
+// A version a purge node erased ("purged"), or whose content went with it
+// because the two shared it ("affected").
+struct PurgeRow
+{
+  std::string node; // the purge node
+  std::string artifact;
+  std::string version_node;
+  std::string hash;
+  std::string role;
+  std::string time;
+  std::string user_name;
+  std::string user_email;
+  std::string message; // the reason
+};
+
 // One number a node recorded: a run's metric, or an observation of a
 // deployed version (a metric node: `time` is when it was observed).
 struct MetricRow
@@ -329,6 +344,12 @@ public:
                                           const std::string& alias);
   // Every approval and revocation of `artifact`'s versions, oldest first.
   std::vector<ApprovalRow> approvals(const std::string& artifact);
+  // Every version purge nodes erased, oldest purge first.
+  std::vector<PurgeRow> purges();
+  // The content purge nodes erased.
+  std::vector<std::string> purged_objects();
+  // Every version whose content is a folder the lake holds.
+  std::vector<VersionRow> stored_folder_versions();
   // Observations of one version (metric nodes), in observed-time order.
   std::vector<MetricRow> observations(const std::string& artifact,
                                       const std::string& version_node);

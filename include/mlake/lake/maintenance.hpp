@@ -28,6 +28,11 @@ struct FsckReport
   // Objects the history names that were fetched as metadata only: on a
   // remote, not here (see absent.hpp). Not a fault.
   std::uint64_t not_downloaded = 0;
+  // Objects a purge erased: gone, as the history records. Not a fault.
+  std::uint64_t purged = 0;
+  // Erased by a purge but still stored (the purge was interrupted): gc
+  // removes them. Not a fault.
+  std::uint64_t purged_stored = 0;
   std::vector<std::string> heads;
 };
 
@@ -45,8 +50,8 @@ struct GcReport
   bool dry_run = false;
 };
 
-// Remove objects no node refers to, and temporary files left by
-// interrupted work. Takes the lock, so it never races a writer.
+// Remove objects no node refers to, content a purge erased, and temporary
+// files left by interrupted work. Takes the lock, so it never races a writer.
 GcReport
 gc(Lake& lake, bool dry_run, util::Progress& progress = util::no_progress());
 

@@ -49,6 +49,8 @@ struct Step
     std::uint64_t size = 0;
   };
   std::vector<Code> code;
+  // It read a version that was purged, or made from one.
+  bool tainted = false;
 };
 
 // A version of an artifact that a step read or wrote.
@@ -62,6 +64,9 @@ struct Version
   std::uint64_t size = 0;
   std::string path;
   std::string node; // the step that recorded it, "" when unknown
+  // "purged" (its content was erased), "tainted" (made from a purged
+  // version), or "".
+  std::string taint;
 };
 
 struct Edge
@@ -85,7 +90,8 @@ struct Graph
 // The graph around `ref` (NAME[@VER], a path, or a node id): its steps
 // (nodes, with their code), the versions they read and wrote, and the
 // edges between them. Up: what produced it, back to the sources; down:
-// what was made from it.
+// what was made from it. Versions a purge erased, and everything made
+// from them, are marked.
 Graph lineage(lake::Lake& lake,
               const std::string& ref,
               const fs::path& cwd,

@@ -63,6 +63,11 @@ public:
                         util::Progress& progress) = 0;
   virtual void put_bytes(const std::string& key, std::string_view bytes) = 0;
 
+  // Delete `key`, for a purge: the one change to the remote that is not a
+  // set union. A key that is not there is not an error. Durable once
+  // flush() returns.
+  virtual void remove(const std::string& key) = 0;
+
   // Make everything put so far durable. Puts are not durable one by one (a
   // folder remote would sync each file); push flushes after the objects,
   // before it writes the nodes that name them.

@@ -35,6 +35,7 @@ struct PushOptions
   // NAME[@VER]: push only these versions' content (every node is pushed:
   // history is small). Empty: all content the history names.
   std::vector<std::string> refs;
+  bool history_only = false; // nodes and trees, no content
   unsigned jobs = default_transfer_jobs;
   fs::path cwd;
 };
@@ -83,6 +84,10 @@ struct PullResult
   // Content the history names that the remote does not hold (pushed in
   // part, or purged).
   std::vector<std::string> missing_on_remote;
+  // What received purges erased here: objects, and unchanged workspace
+  // copies of their content.
+  std::uint64_t objects_erased = 0;
+  std::vector<std::string> erased_workspace;
   std::vector<std::string> updated; // workspace paths checked out
   std::vector<std::string> kept;    // paths with local changes, left alone
 };
