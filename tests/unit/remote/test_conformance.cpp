@@ -6,6 +6,7 @@
 #include <mlake/util/interrupt.hpp>
 #include <mlake/util/parallel.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -175,6 +176,28 @@ conformance(remote::Remote& r, const TempDir& dir)
       CHECK(error->code() == Exit::integrity);
       CHECK_FALSE(r.exists(remote::object_key(name)));
     }
+  }
+
+  SECTION("remove deletes a key, and a missing key is no error (a purge)")
+  {
+    const std::string kept = "kept";
+    const std::string gone = "erase me";
+    const std::string kept_key = remote::object_key(util::sha256_hex(kept));
+    const std::string gone_key = remote::object_key(util::sha256_hex(gone));
+    r.put_bytes(kept_key, kept);
+    r.put_bytes(gone_key, gone);
+    r.remove(gone_key);
+    r.flush();
+    CHECK_FALSE(r.exists(gone_key));
+    CHECK(r.exists(kept_key));
+    std::vector<std::string> listed;
+    r.list("objects/",
+           [&](const remote::ListedKey& k) { listed.push_back(k.key); });
+    CHECK(std::find(listed.begin(), listed.end(), gone_key) == listed.end());
+    CHECK_NOTHROW(r.remove(gone_key));
+    // Put again after a purge (the same bytes tracked again), it is back.
+    r.put_bytes(gone_key, gone);
+    CHECK(get_all(r, gone_key) == gone);
   }
 
   SECTION("an interrupted upload leaves nothing under the key")
