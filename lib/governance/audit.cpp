@@ -284,7 +284,7 @@ audit(lake::Lake& lake, const AuditOptions& options)
     }
   }
   const auto absent = lake::load_absent(lake);
-  const lake::Erasure erasure = lake::load_erasure(lake);
+  const lake::Erasure erasure = lake::load_purges(lake);
   std::size_t objects = 0;
   for (const auto& v : versions) {
     if (!v.stored || absent.count(v.hash) ||

@@ -470,7 +470,7 @@ purge(lake::Lake& lake, const PurgeOptions& options)
   }
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
   const std::string ref = ref_of(v);
-  const lake::Erasure before = lake::load_erasure(lake);
+  const lake::Erasure before = lake::load_purges(lake);
   const bool already = before.purged(v.artifact, v.node);
 
   if (v.stored && v.type == "dir" && !lake.objects().contains(v.hash)) {

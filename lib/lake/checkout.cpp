@@ -40,7 +40,7 @@ struct Write
 void
 throw_if_purged(Lake& lake, const std::vector<Want>& wants)
 {
-  const Erasure erasure = load_erasure(lake);
+  const Erasure erasure = load_purges(lake);
   for (const auto& w : wants) {
     for (const auto& row : erasure.rows) {
       if (row.artifact != w.entry.artifact ||

@@ -137,18 +137,24 @@ holders(Lake& lake,
 }
 
 Erasure
-load_erasure(Lake& lake)
+load_purges(Lake& lake)
 {
   Erasure erasure;
-  auto& idx = lake.index();
-  erasure.rows = idx.purges();
-  if (erasure.rows.empty()) {
-    return erasure;
-  }
+  erasure.rows = lake.index().purges();
   for (const auto& row : erasure.rows) {
     erasure.versions.insert(version_key(row.artifact, row.version_node));
   }
-  for (auto& hash : idx.purged_objects()) {
+  return erasure;
+}
+
+Erasure
+load_erasure(Lake& lake)
+{
+  Erasure erasure = load_purges(lake);
+  if (erasure.empty()) {
+    return erasure;
+  }
+  for (auto& hash : lake.index().purged_objects()) {
     erasure.content.insert(std::move(hash));
   }
   for (const auto& holder : holders(lake, erasure.content, erasure.versions)) {

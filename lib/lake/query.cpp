@@ -209,7 +209,7 @@ show_artifact(Lake& lake, const std::string& name)
   out["type"] = "artifact";
   out["created_by"] = row->created_node;
   json versions = json::array();
-  const Erasure erasure = load_erasure(lake);
+  const Erasure erasure = load_purges(lake);
   for (const auto& v : idx.versions(name)) {
     versions.push_back(version_json(v));
     json taint = taint_json(lake, erasure, v.artifact, v.node);
@@ -327,7 +327,7 @@ show_version(Lake& lake, const index::VersionRow& v)
   out["how"] = std::move(how);
   out["governance"] =
       governance_json(idx, v.artifact, idx.versions(v.artifact), &v);
-  out["taint"] = taint_json(lake, load_erasure(lake), v.artifact, v.node);
+  out["taint"] = taint_json(lake, load_purges(lake), v.artifact, v.node);
   return out;
 }
 
@@ -346,7 +346,7 @@ show_node(Lake& lake, const std::string& id)
   out["parents"] = idx.parents(id);
   out["children"] = idx.children(id);
   out["record"] = *node;
-  out["taint"] = taint_json(lake, load_erasure(lake), "", id);
+  out["taint"] = taint_json(lake, load_purges(lake), "", id);
   return out;
 }
 

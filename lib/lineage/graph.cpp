@@ -119,15 +119,16 @@ private:
 namespace {
 
 // Purged versions, and what the edges lead to from them: the steps that
-// read them and what those steps wrote. The root is seeded from the index,
-// as what taints it may lie outside a downward graph.
+// read them and what those steps wrote. With `ask_root`, the root's taint
+// comes from the index, as what taints it lies outside the graph.
 void
 mark_taint(lake::Lake& lake,
            Graph& graph,
            const std::string& root_artifact,
-           const std::string& root_node)
+           const std::string& root_node,
+           bool ask_root)
 {
-  const lake::Erasure erasure = lake::load_erasure(lake);
+  const lake::Erasure erasure = lake::load_purges(lake);
   if (erasure.empty()) {
     return;
   }
@@ -150,7 +151,8 @@ mark_taint(lake::Lake& lake,
       todo.push_back(v.id);
     }
   }
-  if (!lake::taint_of(lake.index(), erasure, root_artifact, root_node)
+  if (ask_root &&
+      !lake::taint_of(lake.index(), erasure, root_artifact, root_node)
            .empty()) {
     if (graph.root_is_version) {
       graph.root_version.taint =
@@ -175,6 +177,11 @@ mark_taint(lake::Lake& lake,
           todo.push_back(to);
         }
       }
+    }
+  }
+  if (auto root = versions.find(graph.root); root != versions.end()) {
+    if (!root->second->taint.empty()) {
+      graph.root_version.taint = root->second->taint;
     }
   }
 }
@@ -224,7 +231,10 @@ lineage(lake::Lake& lake,
     builder.add(idx.lineage({start}, false, options.depth, artifact),
                 Direction::down);
   }
-  mark_taint(lake, graph, artifact.value_or(""), start);
+  // A graph up to the sources holds all that can taint its root.
+  const bool whole_upstream =
+      options.direction != Direction::down && options.depth < 0;
+  mark_taint(lake, graph, artifact.value_or(""), start, !whole_upstream);
   return graph;
 }
 

@@ -36,7 +36,11 @@ struct Erasure
   bool purged(const std::string& artifact, const std::string& node) const;
 };
 
-// From the index; cheap when nothing was ever purged.
+// The purged versions, from the index: all that taint needs. `content`
+// stays empty.
+Erasure load_purges(Lake& lake);
+// The purged versions and the content erased: fsck, gc, push and pull need
+// it. Costs a read of every stored folder's tree once anything was purged.
 Erasure load_erasure(Lake& lake);
 
 // The blobs of a stored version: its hash for a file, what its tree names
