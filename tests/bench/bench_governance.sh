@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Governance benchmarks: search, audit and card on a synthetic lake of about 100,000
 # nodes (7,692 projects of 13 nodes: add, annotate, 8 train runs, evaluate,
-# approve, promote; see make_governance_lake.py).
+# approve, promote; see make_governance_lake.py); then the same after a
+# purge of one project's data, whose models are then tainted.
 #
 #   tests/bench/bench_governance.sh [path/to/mlake]
 #
@@ -68,6 +69,26 @@ t=$(median_ms "$runs" "cd $lake && $mlake audit models/p$((made / 26))/model.bin
 row "audit another project's model (ms)" "$t" "target < 100 ms"
 t=$(median_ms "$runs" "cd $lake && $mlake card models/p0/model.bin@production")
 row "card model@production, Markdown (ms)" "$t" "target < 100 ms"
+t=$(median_ms "$runs" "cd $lake && $mlake show models/p0/model.bin@production")
+row "show model@production (ms)" "$t" ""
+
+# Erasure: the data of project 0 goes; its 8 models, their evaluation,
+# approval and promotion are tainted from then on.
+echo "no_purged_data: true" >> .mlake/policy.yaml
+start=$(date +%s%N)
+"$mlake" purge data/p0/diabetes.csv@1 --reason "erasure request" -q
+end=$(date +%s%N)
+row "purge data/p0/diabetes.csv@1 (ms)" "$(( (end - start) / 1000000 ))" ""
+t=$(median_ms "$runs" "cd $lake && $mlake show models/p0/model.bin@production")
+row "show of the tainted model@production (ms)" "$t" "target < 100 ms"
+t=$(median_ms "$runs" "cd $lake && $mlake audit models/p0/model.bin@production")
+row "audit of the tainted model@production (ms)" "$t" "target < 100 ms"
+t=$(median_ms "$runs" "cd $lake && $mlake card models/p0/model.bin@production")
+row "card of the tainted model@production (ms)" "$t" "target < 100 ms"
+t=$(median_ms "$runs" "cd $lake && $mlake lineage --down data/p0/diabetes.csv@1")
+row "lineage --down of the purged data (ms)" "$t" ""
+t=$(median_ms "$runs" "cd $lake && $mlake audit models/p$((made / 26))/model.bin")
+row "audit of an untainted model, with a purge in the lake (ms)" "$t" "target < 100 ms"
 
 echo
 echo "mlake governance benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $made nodes, medians of $runs"
