@@ -74,6 +74,24 @@ deployed_version(lake::Lake& lake, const std::string& ref, const fs::path& cwd)
   return lake::resolve_version(lake, ref, cwd);
 }
 
+// Approving or deploying content that was erased means nothing.
+void
+refuse_purged(lake::Lake& lake,
+              const index::VersionRow& v,
+              const std::string& what)
+{
+  for (const auto& row : lake::load_purges(lake).rows) {
+    if (row.artifact == v.artifact && row.version_node == v.node) {
+      const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
+      throw Error(Exit::usage,
+                  "cannot " + what + " " + ref +
+                      ": its content was erased by " + "purge " +
+                      row.node.substr(0, 12) + " (" + row.message + ")",
+                  "run 'mlake show " + ref + "' to see the purge");
+    }
+  }
+}
+
 bool
 same_user(const index::ApprovalRow& row, const lake::Identity& me)
 {
@@ -117,6 +135,9 @@ approve(lake::Lake& lake, const ApproveOptions& options)
   lake.lock("mlake " + kind);
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
   const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
+  if (!options.revoke) {
+    refuse_purged(lake, v, "approve");
+  }
   const auto approvals = lake.index().approvals(v.artifact);
   const auto current = lake::approvals_in_force(approvals, v.node);
   const lake::Identity me = lake.identity();
@@ -173,6 +194,7 @@ promote(lake::Lake& lake, const PromoteOptions& options)
   lake.lock("mlake promote");
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
   const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
+  refuse_purged(lake, v, "promote");
   json previous = nullptr;
   if (auto target = lake.index().alias_target(v.artifact, options.alias)) {
     if (*target == v.node) {

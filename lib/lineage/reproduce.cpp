@@ -1,3 +1,4 @@
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/refs.hpp>
 #include <mlake/lineage/process.hpp>
@@ -151,6 +152,22 @@ reproduce(lake::Lake& lake,
                     (*node)["kind"].get<std::string>() +
                     "', not by a command: there is nothing to re-run",
                 "reproduce a version made by 'mlake run'");
+  }
+
+  // A run whose input was erased can never be re-run: say why before
+  // anything is copied out.
+  const lake::Erasure purges = lake::load_purges(lake);
+  for (const auto& input : (*node)["inputs"]) {
+    for (const auto& row : purges.rows) {
+      if (row.artifact == input["artifact"] &&
+          row.version_node == input.value("node", std::string())) {
+        throw Error(Exit::not_found,
+                    "cannot reproduce: its input " + row.artifact +
+                        " was erased by purge " + row.node.substr(0, 12) +
+                        " (" + row.message + ")",
+                    "run 'mlake show " + options.ref + "' to see the taint");
+      }
+    }
   }
 
   ReproduceResult result;

@@ -452,6 +452,11 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
   }
   for (const auto& ref : options.refs) {
     index::VersionRow version = lake::resolve_version(lake, ref, options.cwd);
+    if (lake::load_purges(lake).purged(version.artifact, version.node)) {
+      throw Error(Exit::not_found,
+                  quote(ref) + " was purged: its content was erased",
+                  "run 'mlake show " + ref + "' to see the purge");
+    }
     if (!version.stored) {
       throw Error(Exit::usage,
                   quote(ref) + " was ingested by reference: the lake does not "
