@@ -92,8 +92,8 @@ void
 warn_pull(const remote::PullResult& r)
 {
   if (r.objects_erased || !r.erased_workspace.empty()) {
-    std::cerr << "mlake: erased " << r.objects_erased
-              << " object(s) a purge from " << r.remote << " erased";
+    std::cerr << "mlake: a purge from " << r.remote << " erased "
+              << r.objects_erased << " object(s) here";
     for (const auto& path : r.erased_workspace) {
       std::cerr << "; removed " << path;
     }

@@ -2,7 +2,7 @@
 # A short tour of mlake in a throw-away project: ingest raw data, clean it
 # with a recorded run, split it, train and evaluate a model, then ask where
 # the model came from, reproduce it, govern it (search, approve, audit,
-# promote, a model card), and share it.
+# promote, a model card), share it, and erase its raw data (purge).
 # Usage: demo.sh [path/to/mlake]
 set -euo pipefail
 mlake=${1:-mlake}
@@ -107,6 +107,18 @@ cd "$work"
 step "$mlake" clone "$work/team-remote" colleague
 cd colleague
 step "$mlake" lineage models/pumps.json --depth 1
+step "$mlake" fsck
+
+# Erase it: the plant asks for the raw export to be deleted. The purge
+# keeps its lineage, removes its content here and on the team remote, and
+# marks everything made from it; the colleague's clone learns of it on
+# its next pull.
+cd "$work/project"
+step "$mlake" purge data/raw.csv@1 --reason "Plant data retention ended" --remote origin
+step "$mlake" show models/pumps.json@production
+step "$mlake" audit models/pumps.json
+cd "$work/colleague"
+step "$mlake" pull
 step "$mlake" fsck
 echo
 echo "demo finished: every step above ran in $work (now removed)"
