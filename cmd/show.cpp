@@ -31,7 +31,10 @@ print_taint(const json& taint)
   }
   for (const auto& by : taint["by"]) {
     const bool itself = taint["purged"].get<bool>();
-    std::cout << (itself ? "Purged  content erased on "
+    std::cout << (itself && by["role"] == "affected"
+                      ? "Purged  content it shared with a purged version "
+                        "erased on "
+                  : itself ? "Purged  content erased on "
                          : "Tainted made from " +
                                printable(by["ref"].get<std::string>()) +
                                ", erased on ")

@@ -291,7 +291,10 @@ card_markdown(const json& c)
     out << "> **Warning: "
         << (taint["purged"].get<bool>() ? "purged" : "tainted") << ".** "
         << (taint["purged"].get<bool>()
-                ? std::string("The content of this version was erased")
+                ? std::string(by["role"] == "affected"
+                                  ? "Content this version shared with a "
+                                    "purged version was erased"
+                                  : "The content of this version was erased")
                 : "This version was made from " +
                       cell(by["ref"].get<std::string>()) +
                       ", whose content was erased")

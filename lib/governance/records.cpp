@@ -474,7 +474,8 @@ downstream(lake::Lake& lake,
     tainted.emplace("1 " + ref, json{{"ref", ref}, {"node", io.node}});
   }
   for (const auto& n : rows.nodes) {
-    if (n.id != v.node && !wrote.count(n.id)) {
+    // A purge reads what it erased; it is the record, not made from it.
+    if (n.id != v.node && !wrote.count(n.id) && n.kind != "purge") {
       tainted.emplace("2 " + n.time_end + n.id,
                       json{{"ref", nullptr}, {"node", n.id}, {"kind", n.kind}});
     }
@@ -486,14 +487,25 @@ downstream(lake::Lake& lake,
 json
 purge(lake::Lake& lake, const PurgeOptions& options)
 {
-  lake::check_message(options.reason);
+  if (options.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Error(Exit::usage,
+                "a reason is required",
+                "say why with --reason, e.g. --reason \"erasure request "
+                "#123\"; it is recorded in the purge node");
+  }
   if (!options.dry_run) {
     lake.lock("mlake purge");
   }
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
   const std::string ref = ref_of(v);
   const lake::Erasure before = lake::load_purges(lake);
-  const bool already = before.purged(v.artifact, v.node);
+  // Purged itself, not only touched by the purge of a version it shared
+  // content with (its own content is still here).
+  const bool already =
+      std::any_of(before.rows.begin(), before.rows.end(), [&](const auto& r) {
+        return r.artifact == v.artifact && r.version_node == v.node &&
+               r.role == "purged";
+      });
 
   if (v.stored && v.type == "dir" && !lake.objects().contains(v.hash)) {
     throw Error(Exit::integrity,
@@ -552,16 +564,15 @@ purge(lake::Lake& lake, const PurgeOptions& options)
       {"erased", {{"objects", 0}, {"bytes", 0}, {"workspace", json::array()}}},
       {"tainted", tainted_json},
       {"remote", nullptr}};
-  if (options.dry_run) {
-    return out;
-  }
-
   std::optional<remote::SelectedRemote> on_remote;
   if (!options.remote.empty()) {
     // Before anything is written: an unknown or unreachable remote leaves
     // the lake as it was.
     on_remote.emplace(remote::select_remote(lake, options.remote));
     on_remote->remote->check(false);
+  }
+  if (options.dry_run) {
+    return out;
   }
 
   if (!already) {

@@ -1,6 +1,7 @@
 #include <mlake/data/csv.hpp>
 #include <mlake/data/metafeatures.hpp>
 #include <mlake/data/model_scan.hpp>
+#include <mlake/lake/erasure.hpp>
 #include <mlake/lake/lake.hpp>
 #include <mlake/lake/lock_file.hpp>
 #include <mlake/lake/metadata.hpp>
@@ -329,6 +330,7 @@ stage_add(Lake& lake,
   staged.files_stored = stored_files;
   staged.bytes_stored = stored_bytes;
 
+  const Erasure purges = load_purges(lake);
   for (std::size_t k = 0; k < d.targets.size(); ++k) {
     Target& t = d.targets[k];
     const RootFiles& scan = d.scans[k];
@@ -351,9 +353,12 @@ stage_add(Lake& lake,
       r.exec = scan.files.front().st.is_exec();
     }
     const auto& latest = t.existing ? t.existing->latest : std::nullopt;
+    // Bytes a purge erased, tracked again, are a new version: the purged
+    // one stays erased.
     r.changed = always_new_version || !latest || latest->hash != r.hash ||
                 latest->path != r.path || latest->type != r.type ||
-                latest->exec != r.exec;
+                latest->exec != r.exec ||
+                purges.purged(latest->artifact, latest->node);
     r.version = t.existing ? t.existing->version_count : 0;
     staged.paths.push_back(r);
   }

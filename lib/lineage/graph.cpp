@@ -169,6 +169,10 @@ mark_taint(lake::Lake& lake,
         v->second->taint = "tainted";
       }
     } else if (auto s = steps.find(id); s != steps.end()) {
+      // A purge reads what it erased; it is the record, not made from it.
+      if (s->second->kind == "purge") {
+        continue;
+      }
       s->second->tainted = true;
     }
     if (auto it = next.find(id); it != next.end()) {

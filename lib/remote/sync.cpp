@@ -474,6 +474,30 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
   }
 
   remote.check(true);
+  // A purge made elsewhere and not pulled yet erased content this lake may
+  // still hold: sending it would undo the erasure.
+  HashSet remote_ids = remote_nodes(remote);
+  for (const auto& id : remote_ids) {
+    if (local_parents.count(id)) {
+      continue;
+    }
+    std::string bytes;
+    remote.get(node_key(id), [&](std::string_view chunk) {
+      bytes.append(chunk);
+    });
+    json node = json::parse(bytes, nullptr, false);
+    if (util::sha256_hex(bytes) == id && node.is_object() &&
+        node.value("kind", std::string()) == "purge") {
+      throw Error(Exit::check_failed,
+                  remote.location() + " holds a purge this lake has not "
+                                      "pulled (node " +
+                      id.substr(0, 12) + ": " +
+                      node.value("message", std::string()) +
+                      "); nothing was pushed",
+                  "run 'mlake pull' first: it erases here what the purge "
+                  "erased; then push");
+    }
+  }
   std::vector<std::string> here;
   for (const auto& hash : wanted) {
     if (lake.objects().contains(hash)) {
@@ -530,7 +554,6 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
   remote.flush();
 
   // Nodes last, parents before children.
-  HashSet remote_ids = remote_nodes(remote);
   std::map<std::string, std::vector<std::string>> new_parents;
   for (auto& [id, parents] : local_parents) {
     if (!remote_ids.count(id)) {

@@ -55,7 +55,9 @@ struct PushResult
 
 // Upload what the remote lacks: objects first, then nodes, parents before
 // children, so that no reader of the remote ever sees a node before what
-// it names. Needs no lock on either side.
+// it names. Needs no lock on either side. Content a purge erased is never
+// sent; a purge on the remote this lake has not pulled refuses the push
+// (Error(Exit::check_failed)), as this lake may hold what it erased.
 PushResult push(lake::Lake& lake,
                 const PushOptions& options,
                 util::Progress& progress = util::no_progress());
