@@ -35,9 +35,9 @@ print_taint(const json& taint)
                       ? "Purged  content it shared with a purged version "
                         "erased on "
                   : itself ? "Purged  content erased on "
-                         : "Tainted made from " +
-                               printable(by["ref"].get<std::string>()) +
-                               ", erased on ")
+                           : "Tainted made from " +
+                                 printable(by["ref"].get<std::string>()) +
+                                 ", erased on ")
               << human_time(by["time"]) << " by "
               << printable(by["user"].get<std::string>()) << " (purge "
               << short_id(by["purge"])

@@ -482,15 +482,15 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
       continue;
     }
     std::string bytes;
-    remote.get(node_key(id), [&](std::string_view chunk) {
-      bytes.append(chunk);
-    });
+    remote.get(node_key(id),
+               [&](std::string_view chunk) { bytes.append(chunk); });
     json node = json::parse(bytes, nullptr, false);
     if (util::sha256_hex(bytes) == id && node.is_object() &&
         node.value("kind", std::string()) == "purge") {
       throw Error(Exit::check_failed,
-                  remote.location() + " holds a purge this lake has not "
-                                      "pulled (node " +
+                  remote.location() +
+                      " holds a purge this lake has not "
+                      "pulled (node " +
                       id.substr(0, 12) + ": " +
                       node.value("message", std::string()) +
                       "); nothing was pushed",
