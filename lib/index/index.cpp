@@ -1008,7 +1008,9 @@ Index::search(const SearchQuery& query)
       }
     };
     if (query.kind) {
-      where += " AND +d.kind = ?";
+      // Without words, the documents of the kind are read newest first
+      // (search_docs_kind); with words, the full-text match leads.
+      where += query.match.empty() ? " AND d.kind = ?" : " AND +d.kind = ?";
       binds.push_back(*query.kind);
     }
     // A study is selective: the documents it allows are looked up from
@@ -1032,6 +1034,32 @@ Index::search(const SearchQuery& query)
       for (int i = 0; i < node_binds; ++i) {
         binds.insert(binds.end(), values.begin(), values.end());
       }
+    };
+    // A param or metric that few nodes have is matched as a set: the nodes
+    // found once through the index, then their documents and those of what
+    // they wrote (and, for a metric, the models an evaluation read). Asked
+    // document by document instead, a filter that matches little reads
+    // every candidate (all train runs) before it can say so. A common one
+    // is asked document by document: the newest matches come first.
+    constexpr int few_nodes = 2000;
+    auto few = [&](const std::string& nodes_sql,
+                   const std::vector<std::optional<std::string>>& values) {
+      SQLite::Statement count(*m_db,
+                              "SELECT count(*) FROM (" + nodes_sql + " LIMIT " +
+                                  std::to_string(few_nodes + 1) + ")");
+      int at = 1;
+      for (const auto& value : values) {
+        if (value) {
+          count.bind(at, *value);
+        }
+        ++at;
+      }
+      return count.executeStep() && count.getColumn(0).getInt() <= few_nodes;
+    };
+    auto nodes_and_outputs = [](const std::string& nodes_sql) {
+      return "SELECT io.artifact FROM (" + nodes_sql +
+             ") x CROSS JOIN node_io io ON io.node = x.node AND io.direction "
+             "= 'out'";
     };
     if (query.tag) {
       both("EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact = "
@@ -1063,8 +1091,6 @@ Index::search(const SearchQuery& query)
     for (const auto& [key, value] : query.params) {
       // As written (0.1, true), as a string ("adam"), or as the same
       // number written otherwise (0.10).
-      const std::string match = "p.key = ? AND (p.value = ? OR p.value = "
-                                "json_quote(?) OR p.number = ?)";
       std::optional<std::string> number;
       try {
         std::size_t used = 0;
@@ -1074,6 +1100,33 @@ Index::search(const SearchQuery& query)
         }
       } catch (const std::exception&) {
       }
+      const std::string match =
+          std::string("p.key = ? AND (p.value = ? OR p.value = json_quote(?)") +
+          (number ? " OR p.number = ?)" : ")");
+      std::vector<std::optional<std::string>> values = {key, value, value};
+      if (number) {
+        values.push_back(number);
+      }
+      // One index per form: (key, value) for the text, (key, number) for
+      // the number.
+      std::string nodes_with_param = "SELECT p.node FROM params p WHERE "
+                                     "p.key = ? AND p.value IN (?, "
+                                     "json_quote(?))";
+      std::vector<std::optional<std::string>> set_values = {key, value, value};
+      if (number) {
+        nodes_with_param += " UNION SELECT p.node FROM params p WHERE p.key = "
+                            "? AND p.number = CAST(? AS REAL)";
+        set_values.push_back(key);
+        set_values.push_back(number);
+      }
+      if (few(nodes_with_param, set_values)) {
+        within(nodes_and_outputs(nodes_with_param),
+               "SELECT node FROM (" + nodes_with_param + ")",
+               1,
+               1,
+               set_values);
+        continue;
+      }
       both("EXISTS (SELECT 1 FROM versions v CROSS JOIN params p ON p.node = "
            "v.node WHERE v.artifact = d.target AND " +
                match + ")",
@@ -1081,13 +1134,30 @@ Index::search(const SearchQuery& query)
                match + ")",
            1,
            1,
-           {key, value, value, number});
+           values);
     }
     for (const auto& m : query.metrics) {
       static const std::set<std::string> ops = {
           "<", "<=", "=", ">=", ">", "!="};
       if (!ops.count(m.op)) {
         throw std::logic_error("metric comparison " + m.op);
+      }
+      const std::vector<std::optional<std::string>> values = {
+          m.key, std::to_string(m.value)};
+      const std::string nodes_with_metric =
+          "SELECT node FROM metrics WHERE key = ? AND value " + m.op +
+          " CAST(? AS REAL)";
+      if (few(nodes_with_metric, values)) {
+        within(nodes_and_outputs(nodes_with_metric) +
+                   " UNION SELECT io.artifact FROM (" + nodes_with_metric +
+                   ") x CROSS JOIN nodes n ON n.id = x.node CROSS JOIN "
+                   "node_io io ON io.node = x.node AND io.direction = 'in' "
+                   "WHERE n.kind = 'evaluate'",
+               nodes_with_metric,
+               2,
+               1,
+               values);
+        continue;
       }
       // Unary + keeps SQLite from scanning metrics by key for every
       // document: each lookup starts from the node.

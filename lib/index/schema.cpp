@@ -258,6 +258,15 @@ CREATE TABLE purged_objects(
 ) WITHOUT ROWID;
 )sql",
        true},
+      {6,
+       R"sql(
+-- A search by kind without words reads the documents of that kind newest
+-- first, not every document; a param given as a number finds the nodes
+-- that have it without reading every value of the key.
+CREATE INDEX search_docs_kind ON search_docs(kind, time);
+CREATE INDEX params_number ON params(key, number);
+)sql",
+       false},
   };
   return steps;
 }

@@ -102,7 +102,10 @@ for p in range(projects):
         lr = [0.001, 0.01, 0.1, 0.3][r % 4]
         opt = ["adam", "sgd"][r % 2]
         acc = round(0.6 + 0.04 * r + rng.random() * 0.05, 4)
+        # The first run makes the model artifact, as mlake run records it.
+        metadata = {"metadata": {model: {"kind": "model"}}} if r == 0 else {}
         model_node = write({
+            **metadata,
             "kind": "train", "message": "train %s lr %s" % (opt, lr),
             "study": study, "task": "baseline", "algorithm": "gbm",
             "command": ["python3", "train.py"], "exit_code": 0,

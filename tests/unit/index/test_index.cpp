@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -735,4 +736,88 @@ TEST_CASE("stat cache keeps large values and many entries", "[index]")
     CHECK(e->size == i * 3);
     CHECK(e->hash == hashes[i]);
   }
+}
+
+TEST_CASE("a param or metric filter finds the same whether few or many nodes "
+          "have it",
+          "[index][search]")
+{
+  // Past 2,000 nodes with a param or metric, a filter is asked document by
+  // document; below, matched as a set of nodes. 2,500 train runs: every one
+  // has lr=0.1 and a loss, three have optimizer=adam, and the accuracy
+  // climbs with the run.
+  Fixture f;
+  constexpr int runs = 2500;
+  f.idx->transaction([&] {
+    for (int i = 0; i < runs; ++i) {
+      char end[32];
+      std::snprintf(end,
+                    sizeof end,
+                    "2024-01-%02dT%02d:%02d:00Z",
+                    1 + i / 1440,
+                    i / 60 % 24,
+                    i % 60);
+      const std::string model = "models/m" + std::to_string(i);
+      TestNode n = make_node("train " + std::to_string(i),
+                             end,
+                             json::array({output(model, model)}),
+                             json{{model, {{"kind", "model"}}}},
+                             {},
+                             "train");
+      n.body["params"] = {{"lr", 0.1},
+                          {"optimizer", i % 1000 == 7 ? "adam" : "sgd"}};
+      n.body["metrics"] = {{"accuracy", i / double(runs)}, {"loss", 0.5}};
+      n.id = sha256_hex(canonical_json(n.body));
+      f.idx->apply(n.id, n.body);
+    }
+    f.idx->settle();
+  });
+  auto names = [&](mlake::index::SearchQuery q) {
+    q.limit = runs * 2;
+    std::vector<std::string> out;
+    for (const auto& hit : f.idx->search(q)) {
+      out.push_back(hit.type + ":" +
+                    (hit.type == "artifact" ? hit.target : hit.kind));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto count = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::count(v.begin(), v.end(), s);
+  };
+
+  mlake::index::SearchQuery few_param;
+  few_param.params = {{"optimizer", "adam"}};
+  auto adam = names(few_param);
+  CHECK(adam == std::vector<std::string>{"artifact:models/m1007",
+                                         "artifact:models/m2007",
+                                         "artifact:models/m7",
+                                         "node:train",
+                                         "node:train",
+                                         "node:train"});
+
+  mlake::index::SearchQuery many_param;
+  many_param.params = {{"lr", "0.10"}}; // the same number, written otherwise
+  many_param.kind = "model";
+  auto lr = names(many_param);
+  CHECK(lr.size() == runs);
+
+  mlake::index::SearchQuery few_metric;
+  few_metric.metrics = {{"accuracy", ">=", 0.9992}};
+  auto best = names(few_metric);
+  CHECK(count(best, "node:train") == 2);
+  CHECK(count(best, "artifact:models/m2498") == 1);
+  CHECK(count(best, "artifact:models/m2499") == 1);
+
+  mlake::index::SearchQuery many_metric;
+  many_metric.metrics = {{"accuracy", ">=", 0.2}};
+  many_metric.kind = "train";
+  CHECK(names(many_metric).size() == runs - 500);
+
+  // Both ways at once: many with lr, loss or accuracy, few with adam.
+  mlake::index::SearchQuery both_ways;
+  both_ways.params = {{"lr", "0.1"}, {"optimizer", "adam"}};
+  both_ways.metrics = {{"accuracy", ">", 0.5}, {"loss", "=", 0.5}};
+  CHECK(names(both_ways) ==
+        std::vector<std::string>{"artifact:models/m2007", "node:train"});
 }
