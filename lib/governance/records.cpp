@@ -598,15 +598,25 @@ purge(lake::Lake& lake, const PurgeOptions& options)
     push.remote = on_remote->config.name;
     push.history_only = true;
     push.cwd = options.cwd;
-    remote::PushResult pushed = remote::push(lake, push);
+    remote::PushResult pushed;
     std::uint64_t deleted = 0;
-    for (const auto& hash : content) {
-      if (erasure.content.count(hash)) {
-        on_remote->remote->remove(remote::object_key(hash));
-        ++deleted;
+    try {
+      pushed = remote::push(lake, push);
+      for (const auto& hash : content) {
+        if (erasure.content.count(hash)) {
+          on_remote->remote->remove(remote::object_key(hash));
+          ++deleted;
+        }
       }
+      on_remote->remote->flush();
+    } catch (const Error& e) {
+      // The purge here stands; say so, and how to finish the rest.
+      throw Error(e.code(),
+                  ref + " is purged here, but not yet on " +
+                      on_remote->config.name + ": " + e.what(),
+                  (e.hint().empty() ? "" : e.hint() + "; then ") +
+                      "run the same 'mlake purge' again to erase it there");
     }
-    on_remote->remote->flush();
     out["remote"] = {{"name", on_remote->config.name},
                      {"location", on_remote->remote->location()},
                      {"deleted", deleted},
