@@ -20,10 +20,17 @@ namespace mlake::governance {
 
 namespace {
 
+// NAME@N, as users write a version.
+std::string
+ref_of(const index::VersionRow& v)
+{
+  return v.artifact + "@" + std::to_string(v.ordinal);
+}
+
 json
 version_json(const index::VersionRow& v)
 {
-  return {{"ref", v.artifact + "@" + std::to_string(v.ordinal)},
+  return {{"ref", ref_of(v)},
           {"ordinal", v.ordinal},
           {"hash", v.hash},
           {"node", v.node}};
@@ -80,15 +87,13 @@ refuse_purged(lake::Lake& lake,
               const index::VersionRow& v,
               const std::string& what)
 {
-  for (const auto& row : lake::load_purges(lake).rows) {
-    if (row.artifact == v.artifact && row.version_node == v.node) {
-      const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
-      throw Error(Exit::usage,
-                  "cannot " + what + " " + ref +
-                      ": its content was erased by " + "purge " +
-                      row.node.substr(0, 12) + " (" + row.message + ")",
-                  "run 'mlake show " + ref + "' to see the purge");
-    }
+  const lake::Erasure purges = lake::load_purges(lake);
+  if (const auto* row = purges.purge_of(v.artifact, v.node)) {
+    throw Error(Exit::usage,
+                "cannot " + what + " " + ref_of(v) +
+                    ": its content was erased by purge " +
+                    row->node.substr(0, 12) + " (" + row->message + ")",
+                "run 'mlake show " + ref_of(v) + "' to see the purge");
   }
 }
 
@@ -134,7 +139,7 @@ approve(lake::Lake& lake, const ApproveOptions& options)
   const std::string kind = options.revoke ? "revoke" : "approve";
   lake.lock("mlake " + kind);
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
-  const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
+  const std::string ref = ref_of(v);
   if (!options.revoke) {
     refuse_purged(lake, v, "approve");
   }
@@ -193,7 +198,7 @@ promote(lake::Lake& lake, const PromoteOptions& options)
   lake::check_message(options.message);
   lake.lock("mlake promote");
   const auto v = lake::resolve_version(lake, options.ref, options.cwd);
-  const std::string ref = v.artifact + "@" + std::to_string(v.ordinal);
+  const std::string ref = ref_of(v);
   refuse_purged(lake, v, "promote");
   json previous = nullptr;
   if (auto target = lake.index().alias_target(v.artifact, options.alias)) {
@@ -213,7 +218,7 @@ promote(lake::Lake& lake, const PromoteOptions& options)
   if (auto policy = lake_policy(lake)) {
     // Judge the version as it would stand behind the alias.
     AuditOptions check;
-    check.ref = v.artifact + "@" + std::to_string(v.ordinal);
+    check.ref = ref_of(v);
     check.cwd = lake.root();
     check.aliases = {options.alias};
     json report = audit(lake, check);
@@ -443,12 +448,6 @@ monitor(lake::Lake& lake, const MonitorOptions& options)
 
 namespace {
 
-std::string
-ref_of(const index::VersionRow& v)
-{
-  return v.artifact + "@" + std::to_string(v.ordinal);
-}
-
 // What was made from `v`, all the way down: the versions (and the steps
 // that made nothing, such as promotions and evaluations) a purge of it
 // taints.
@@ -516,7 +515,7 @@ purge(lake::Lake& lake, const PurgeOptions& options)
   const std::vector<std::string> content = lake::content_of(lake, v);
   const std::unordered_set<std::string> erasing(content.begin(), content.end());
   std::unordered_set<std::string> skip = before.versions;
-  skip.insert(v.artifact + "\n" + v.node);
+  skip.insert(lake::version_key(v.artifact, v.node));
   const auto affected = lake::holders(lake, erasing, skip);
   std::uint64_t content_bytes = 0;
   for (const auto& hash : content) {

@@ -42,15 +42,12 @@ throw_if_purged(Lake& lake, const std::vector<Want>& wants)
 {
   const Erasure erasure = load_purges(lake);
   for (const auto& w : wants) {
-    for (const auto& row : erasure.rows) {
-      if (row.artifact != w.entry.artifact ||
-          row.version_node != w.entry.node) {
-        continue;
-      }
+    if (const auto* row = erasure.purge_of(w.entry.artifact, w.entry.node)) {
       throw Error(Exit::not_found,
                   "the content of " + quote(w.path) + " was erased by " +
-                      row.user_name + " on " + row.time.substr(0, 10) +
-                      " (purge " + row.node.substr(0, 12) + "): " + row.message,
+                      row->user_name + " on " + row->time.substr(0, 10) +
+                      " (purge " + row->node.substr(0, 12) +
+                      "): " + row->message,
                   "a purged version cannot be checked out; 'mlake show " +
                       w.entry.artifact + "' lists the versions");
     }

@@ -15,12 +15,6 @@ namespace mlake::lake {
 
 namespace {
 
-std::string
-version_key(const std::string& artifact, const std::string& node)
-{
-  return artifact + "\n" + node;
-}
-
 // Whether the workspace file at `path` is a copy of the object `hash`: a
 // link to it (link: symlink), or a file with its content. A file changed
 // since checkout is the user's, not the lake's.
@@ -61,10 +55,27 @@ remove_empty_folders(const fs::path& dir)
 
 } // namespace
 
+std::string
+version_key(const std::string& artifact, const std::string& node)
+{
+  return artifact + "\n" + node;
+}
+
 bool
 Erasure::purged(const std::string& artifact, const std::string& node) const
 {
   return !versions.empty() && versions.count(version_key(artifact, node));
+}
+
+const index::PurgeRow*
+Erasure::purge_of(const std::string& artifact, const std::string& node) const
+{
+  for (const auto& row : rows) {
+    if (row.artifact == artifact && row.version_node == node) {
+      return &row;
+    }
+  }
+  return nullptr;
 }
 
 std::vector<std::string>

@@ -158,15 +158,13 @@ reproduce(lake::Lake& lake,
   // anything is copied out.
   const lake::Erasure purges = lake::load_purges(lake);
   for (const auto& input : (*node)["inputs"]) {
-    for (const auto& row : purges.rows) {
-      if (row.artifact == input["artifact"] &&
-          row.version_node == input.value("node", std::string())) {
-        throw Error(Exit::not_found,
-                    "cannot reproduce: its input " + row.artifact +
-                        " was erased by purge " + row.node.substr(0, 12) +
-                        " (" + row.message + ")",
-                    "run 'mlake show " + options.ref + "' to see the taint");
-      }
+    if (const auto* row = purges.purge_of(input.value("artifact", ""),
+                                          input.value("node", ""))) {
+      throw Error(Exit::not_found,
+                  "cannot reproduce: its input " + row->artifact +
+                      " was erased by purge " + row->node.substr(0, 12) + " (" +
+                      row->message + ")",
+                  "run 'mlake show " + options.ref + "' to see the taint");
     }
   }
 

@@ -450,9 +450,10 @@ push(lake::Lake& lake, const PushOptions& options, util::Progress& progress)
       trees.insert(trees.end(), node_trees.begin(), node_trees.end());
     }
   }
+  const lake::Erasure purges = lake::load_purges(lake);
   for (const auto& ref : options.refs) {
     index::VersionRow version = lake::resolve_version(lake, ref, options.cwd);
-    if (lake::load_purges(lake).purged(version.artifact, version.node)) {
+    if (purges.purged(version.artifact, version.node)) {
       throw Error(Exit::not_found,
                   quote(ref) + " was purged: its content was erased",
                   "run 'mlake show " + ref + "' to see the purge");

@@ -18,11 +18,15 @@ namespace mlake::lake {
 
 class Lake;
 
+// How Erasure and holders() name a version: artifact + '\n' + the node
+// that recorded it.
+std::string version_key(const std::string& artifact, const std::string& node);
+
 struct Erasure
 {
   // Every version a purge erased or took content from, oldest purge first.
   std::vector<index::PurgeRow> rows;
-  // Those versions, as artifact + '\n' + recording node.
+  // Those versions, by version_key.
   std::unordered_set<std::string> versions;
   // The content purges erased that no other version holds: tracking the
   // same bytes again after a purge makes them content the lake keeps.
@@ -34,6 +38,10 @@ struct Erasure
     return rows.empty();
   }
   bool purged(const std::string& artifact, const std::string& node) const;
+  // The first purge that erased or took content from the version; nullptr
+  // when none did.
+  const index::PurgeRow* purge_of(const std::string& artifact,
+                                  const std::string& node) const;
 };
 
 // The purged versions, from the index: all that taint needs. `content`
@@ -53,8 +61,8 @@ struct Holder
   std::vector<std::string> hashes; // of those asked about, sorted
 };
 
-// The stored versions, other than those in `skip` (artifact + '\n' +
-// node), whose content includes any of `hashes`.
+// The stored versions, other than those in `skip` (by version_key), whose
+// content includes any of `hashes`.
 std::vector<Holder> holders(Lake& lake,
                             const std::unordered_set<std::string>& hashes,
                             const std::unordered_set<std::string>& skip);
